@@ -1,0 +1,149 @@
+import { ConfigError, isTwinError, type InputError } from '../../core/errors';
+import { IngestPipeline, type IngestResult } from '../../core/ingest/pipeline';
+import { sampleTopic } from '../../core/ingest/sample';
+import type { ConnectionState } from '../../core/source/connection-state';
+import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from '../common/red';
+import { reportError } from '../common/report-error';
+import { translator } from '../common/i18n';
+import { StatusReporter, statusOf } from '../common/status';
+import { sourceStatus, type SourceUser, type TwinSourceNode } from '../twin-source/source-node';
+import { ingestSettings, migrateIngestDef, type IngestNodeSettings, type TwinIngestDef } from './options';
+
+/** How long a rejection keeps the status red before the normal status returns (with the count). */
+const rejectionShownMs = 5000;
+/** A connected source silent for this long is worth a yellow status. */
+const silenceWarningMs = 60000;
+
+export = function registerTwinIngest(RED: NodeAPI): void {
+  const t = translator(RED);
+
+  function TwinIngest(this: Node, rawDef: TwinIngestDef): void {
+    RED.nodes.createNode(this, rawDef);
+    const node = this;
+    const def = migrateIngestDef(rawDef);
+    const status = new StatusReporter(node);
+    const source = def.source ? (RED.nodes.getNode(def.source) as TwinSourceNode | null) : null;
+    const cleanups: Array<() => void> = [];
+    const seenSignals = new Set<string>();
+    const rejections = { count: 0, lastReason: '', lastAt: 0 };
+    let lastSampleAt = 0;
+    let sourceState: ConnectionState | undefined;
+    let configError: ConfigError | undefined;
+    let settings: IngestNodeSettings | undefined;
+    let pipeline: IngestPipeline | undefined;
+
+    try {
+      settings = ingestSettings(def);
+      pipeline = new IngestPipeline(settings.pipeline);
+    } catch (err) {
+      configError = isTwinError(err) ? (err as ConfigError) : new ConfigError('bad configuration', String(err));
+      node.error(configError.message);
+    }
+
+    function currentStatus(): NodeStatus {
+      if (configError) return statusOf.failed(configError.shortReason);
+      if (def.source && !source) return statusOf.failed(t('twin-ingest.status.no-source'));
+      if (source?.configError) return statusOf.failed(source.configError.shortReason);
+      const now = Date.now();
+      if (rejections.count && now - rejections.lastAt < rejectionShownMs) {
+        return statusOf.refused(t('twin-ingest.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
+      }
+      const rejected = rejections.count ? t('twin-ingest.status.rejected-suffix', { count: rejections.count }) : '';
+      if (source && sourceState && sourceState.name !== 'connected') return sourceStatus(sourceState, t);
+      if (seenSignals.size === 0) {
+        return source ? statusOf.working(t('twin-ingest.status.connected-waiting')) : statusOf.idle(t('twin-ingest.status.waiting') + rejected);
+      }
+      const signals = t(source ? 'twin-ingest.status.connected-signals' : 'twin-ingest.status.signals', { count: seenSignals.size });
+      if (source && now - lastSampleAt > silenceWarningMs) {
+        return statusOf.degraded(`${signals}, ${t('twin-ingest.status.silent', { seconds: Math.round((now - lastSampleAt) / 1000) })}`);
+      }
+      return statusOf.working(signals + rejected);
+    }
+    const refreshStatus = (): void => status.set(currentStatus());
+
+    function rejected(errors: InputError[], msg: NodeMessage, done?: DoneFn): void {
+      errors.forEach((err, index) => {
+        const last = index === errors.length - 1;
+        rejections.count += 1;
+        rejections.lastAt = Date.now();
+        rejections.lastReason = reportError(node, err, msg, last ? done : undefined);
+      });
+    }
+
+    /** Sends the samples, reports the refusals, and asks for a Sparkplug rebirth if needed. */
+    function deliver(result: IngestResult, origin: NodeMessage, send: SendFn, done?: DoneFn): void {
+      if (result.samples.length) {
+        lastSampleAt = Date.now();
+        const messages = result.samples.map((sample, index): NodeMessage => {
+          const topic = sampleTopic(sample);
+          seenSignals.add(topic);
+          // A single sample keeps the rest of the input message (correlation ids, etc.).
+          return index === 0 && result.samples.length === 1 && done ? { ...origin, topic, payload: sample } : { topic, payload: sample };
+        });
+        send([messages]);
+      }
+      if (result.rebirthRequest && source?.mqtt) {
+        const { topic, payload } = result.rebirthRequest;
+        source.mqtt.publish(topic, Buffer.from(payload), { qos: 0 }).catch((err: unknown) => node.warn(`rebirth request not sent: ${String(err)}`));
+      }
+      if (result.errors.length) rejected(result.errors, origin, done);
+      else done?.();
+      refreshStatus();
+    }
+
+    node.on('input', (msg, send, done) => {
+      if (!pipeline) {
+        reportError(node, configError, msg, done);
+        return;
+      }
+      const result = pipeline.fromMessage(typeof msg.topic === 'string' ? msg.topic : '', msg.payload, Date.now(), {
+        asset: msg.asset,
+        signal: msg.signal,
+      });
+      deliver(result, msg, send, done);
+    });
+
+    const send: SendFn = (msg) => node.send(msg as NodeMessage[]);
+    if (source && pipeline && settings) {
+      const user: SourceUser = { onSourceState: (state) => { sourceState = state; refreshStatus(); } };
+      const activePipeline = pipeline;
+      if (source.mqtt) {
+        const filter = activePipeline.subscription ?? (def.topic ?? '').trim();
+        if (filter) {
+          cleanups.push(source.mqtt.subscribe(filter, settings.qos, (topic, payload) => {
+            deliver(activePipeline.fromMessage(topic, payload, Date.now()), { topic, payload }, send);
+          }));
+        } else {
+          configError = new ConfigError(t('twin-ingest.status.no-topic'), 'An MQTT source needs a topic to subscribe to');
+        }
+      } else if (source.opcua) {
+        const itemsByNodeId = new Map(settings.items.map((item) => [item.nodeId, item]));
+        if (itemsByNodeId.size) {
+          cleanups.push(source.opcua.monitor(settings.items, (reading) => {
+            const item = itemsByNodeId.get(reading.nodeId);
+            if (!item) return;
+            const result = activePipeline.fromOpcua({ ...reading, topic: item.topic, unit: item.unit }, Date.now());
+            deliver(result, { topic: item.topic, payload: reading.value }, send);
+          }));
+        } else {
+          configError = new ConfigError(t('twin-ingest.status.no-items'), 'An OPC UA source needs at least one item to monitor');
+        }
+      }
+      source.register(user);
+      cleanups.push(() => source.deregister(user));
+    }
+
+    const ticker = setInterval(refreshStatus, 1000);
+    ticker.unref();
+    refreshStatus();
+
+    node.on('close', (_removed, done) => {
+      clearInterval(ticker);
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      status.dispose();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('twin-ingest', TwinIngest as unknown as (this: Node, def: TwinIngestDef) => void);
+};

@@ -1,0 +1,63 @@
+import { ConfigError, isTwinError } from '../../core/errors';
+import { MqttConnection } from '../../core/source/mqtt-connection';
+import { OpcuaConnection } from '../../core/source/opcua-connection';
+import type { Node, NodeAPI } from '../common/red';
+import { registerBrowseEndpoint } from './browse-endpoint';
+import { migrateSourceDef, mqttOptions, opcuaOptions, type TwinSourceCredentials, type TwinSourceDef } from './options';
+import type { SourceUser, TwinSourceNode } from './source-node';
+
+const closeTimeoutMs = 10000;
+
+export = function registerTwinSource(RED: NodeAPI): void {
+  function TwinSource(this: TwinSourceNode, def: TwinSourceDef): void {
+    RED.nodes.createNode(this, def);
+    const config = migrateSourceDef(def);
+    const credentials = (this.credentials ?? {}) as TwinSourceCredentials;
+    const users = new Set<SourceUser>();
+    this.protocol = config.protocol === 'opcua' ? 'opcua' : 'mqtt';
+
+    try {
+      if (this.protocol === 'opcua') this.opcua = new OpcuaConnection(opcuaOptions(config, credentials, RED.settings.userDir ?? process.cwd()));
+      else this.mqtt = new MqttConnection(mqttOptions(config, credentials));
+    } catch (err) {
+      this.configError = isTwinError(err) ? (err as ConfigError) : new ConfigError('bad configuration', String(err));
+      this.error(this.configError.message);
+    }
+    const connection = this.mqtt ?? this.opcua;
+    connection?.state.onState((state) => {
+      if (state.name === 'failed' || state.name === 'reconnecting') this.log(`${state.name}: ${state.reason ?? ''}`);
+      for (const user of users) user.onSourceState(state);
+    });
+
+    let connectScheduled = false;
+    this.register = (user) => {
+      users.add(user);
+      if (!connection) return;
+      user.onSourceState(connection.state.state);
+      // Connect once every user of this deploy has registered, so queued messages of a
+      // persistent session find their subscriptions.
+      if (!connectScheduled && connection.state.state.name === 'idle') {
+        connectScheduled = true;
+        setImmediate(() => connection.connect());
+      }
+    };
+    this.deregister = (user) => {
+      users.delete(user);
+    };
+
+    this.on('close', (_removed, done) => {
+      users.clear();
+      if (!connection) return done();
+      const timer = setTimeout(done, closeTimeoutMs);
+      connection.close().then(
+        () => { clearTimeout(timer); done(); },
+        () => { clearTimeout(timer); done(); },
+      );
+    });
+  }
+
+  RED.nodes.registerType('twin-source', TwinSource as unknown as (this: Node, def: TwinSourceDef) => void, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' }, tlsKey: { type: 'password' } },
+  });
+  registerBrowseEndpoint(RED);
+};

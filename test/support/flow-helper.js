@@ -1,0 +1,47 @@
+'use strict';
+// Shared set-up for flow tests: node-red-node-test-helper with our built nodes and the core
+// catch node, plus small waiting helpers that fail with a clear message instead of hanging.
+const helper = require('node-red-node-test-helper');
+const twinIngest = require('../../nodes/twin-ingest.js');
+const twinSource = require('../../nodes/twin-source.js');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+helper.init(require.resolve('node-red'));
+
+const allNodes = [twinSource, twinIngest, catchNode];
+
+/** Loads a flow; nodes on a tab get a position, which is how Node-RED tells them from config nodes. */
+function load(flow, credentials = {}) {
+  const positioned = flow.map((node) => (node.z && !('x' in node) ? { x: 100, y: 100, ...node } : node));
+  return new Promise((resolve, reject) => {
+    helper.load(allNodes, positioned, credentials, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Collects every message a helper node receives. */
+function collect(nodeId) {
+  const node = helper.getNode(nodeId);
+  if (!node) throw new Error(`no node ${nodeId} in the flow`);
+  const messages = [];
+  node.on('input', (msg) => messages.push(msg));
+  return messages;
+}
+
+/** Every status a node has set, in order: those set so far, and later ones as they come. */
+function statuses(nodeId) {
+  const node = helper.getNode(nodeId);
+  const seen = node.status.getCalls().filter((call) => call.thisValue === node).map((call) => call.args[0]);
+  node.on('call:status', (call) => seen.push(call.args[0]));
+  return seen;
+}
+
+async function waitFor(predicate, what, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (predicate()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+module.exports = { helper, load, collect, statuses, waitFor };
