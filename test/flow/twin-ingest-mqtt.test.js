@@ -94,6 +94,20 @@ describe('twin-ingest through an MQTT twin-source (Mosquitto at 127.0.0.1:1883)'
     assert.deepEqual(temperatures.map((m) => m.payload.value), [61.5, 62.25]);
   });
 
+  it('receives the QoS 1 samples published while the flow was stopped (persistent session)', async function () {
+    const persistent = { clientId: `twinloop-flowtest-persist-${run}`, persistentSession: true };
+    const ingest = { topic: `twinloop-test/${run}/+machine/+signal`, qos: '1' };
+    await load(flow(run, ingest, persistent));
+    await waitFor(() => helper.getNode('source').mqtt.state.state.name === 'connected', 'the first connection');
+    await new Promise((r) => setTimeout(r, 200));
+    await helper.unload();
+    for (let i = 0; i < 20; i += 1) await plant.publishAsync(`twinloop-test/${run}/press1/count`, String(i), { qos: 1 });
+    await load(flow(run, ingest, persistent));
+    const out = collect('out');
+    await waitFor(() => out.length === 20, 'the 20 queued samples', 15000);
+    assert.deepEqual(out.map((m) => m.payload.value), Array.from({ length: 20 }, (_, i) => i), 'all of them, in order');
+  });
+
   it('shows the connection truthfully and closes it on redeploy without leaving a second one', async function () {
     await load(flow(run, { topic: `twinloop-test/${run}/#` }, { broker: 'mqtt://127.0.0.1:1' }));
     const seen = statuses('ingest');

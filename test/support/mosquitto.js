@@ -38,9 +38,13 @@ function portAnswers(port) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class PrivateMosquitto {
-  /** @param {{ users?: Record<string, string> }} [options] users: password auth, no anonymous */
+  /**
+   * @param {{ users?: Record<string, string>, tls?: { cafile: string, certfile: string, keyfile: string, requireCertificate?: boolean } }} [options]
+   *   users: password auth, no anonymous; tls: the listener speaks TLS only (mqtts)
+   */
   constructor(options = {}) {
     this.users = options.users;
+    this.tls = options.tls;
     this.port = undefined;
     this.dir = undefined;
     this.process = undefined;
@@ -48,7 +52,7 @@ class PrivateMosquitto {
   }
 
   get url() {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   async start() {
@@ -113,6 +117,10 @@ class PrivateMosquitto {
       'log_type warning',
       'max_queued_messages 20000',
     ];
+    if (this.tls) {
+      lines.push(`cafile ${this.tls.cafile}`, `certfile ${this.tls.certfile}`, `keyfile ${this.tls.keyfile}`);
+      if (this.tls.requireCertificate) lines.push('require_certificate true');
+    }
     if (this.users) {
       const passwordFile = path.join(this.dir, 'passwords');
       fs.writeFileSync(passwordFile, '');
