@@ -78,5 +78,8 @@ describe('twin-ingest through an OPC UA twin-source (node-opcua server over TCP)
     const seen = statuses('ingest');
     await waitFor(() => seen.some((s) => s.fill === 'red' && /certificate/.test(s.text)), 'a red certificate status', 30000);
     assert.equal(helper.getNode('source').opcua.state.state.name, 'failed');
+    // The log tells the technician which certificate and where to copy it.
+    const logged = helper.log().args.map((args) => args[0]).filter((entry) => entry.level === helper.log().ERROR && entry.id === 'source');
+    assert.ok(logged.some((entry) => /trusted[\\/]certs/.test(entry.msg) && /[0-9a-f]{2}(:?[0-9a-f]{2}){19}/i.test(entry.msg)), `log: ${JSON.stringify(logged)}`);
   });
 });

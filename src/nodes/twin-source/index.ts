@@ -1,6 +1,7 @@
 import { ConfigError, isTwinError } from '../../core/errors';
 import { MqttConnection } from '../../core/source/mqtt-connection';
 import { OpcuaConnection } from '../../core/source/opcua-connection';
+import { translator } from '../common/i18n';
 import type { Node, NodeAPI } from '../common/red';
 import { registerBrowseEndpoint } from './browse-endpoint';
 import { migrateSourceDef, mqttOptions, opcuaOptions, type TwinSourceCredentials, type TwinSourceDef } from './options';
@@ -9,6 +10,8 @@ import type { SourceUser, TwinSourceNode } from './source-node';
 const closeTimeoutMs = 10000;
 
 export = function registerTwinSource(RED: NodeAPI): void {
+  const t = translator(RED);
+
   function TwinSource(this: TwinSourceNode, def: TwinSourceDef): void {
     RED.nodes.createNode(this, def);
     const config = migrateSourceDef(def);
@@ -24,8 +27,14 @@ export = function registerTwinSource(RED: NodeAPI): void {
       this.error(this.configError.message);
     }
     const connection = this.mqtt ?? this.opcua;
+    // The log gets the whole story (which certificate, which file to copy); statuses get the short reason.
+    let loggedReason: string | undefined;
     connection?.state.onState((state) => {
-      if (state.name === 'failed' || state.name === 'reconnecting') this.log(`${state.name}: ${state.reason ?? ''}`);
+      const detail = this.opcua?.lastError?.message ?? state.reason ?? '';
+      if (state.name === 'failed') this.error(`${t('twin-source.log.failed')}: ${detail}`);
+      else if (state.name === 'reconnecting' && state.reason !== loggedReason) this.warn(`${t('twin-source.log.reconnecting')}: ${detail}`);
+      else if (state.name === 'connected' && loggedReason !== undefined) this.log(t('twin-source.log.connected'));
+      loggedReason = state.name === 'reconnecting' ? state.reason : state.name === 'connected' ? undefined : loggedReason;
       for (const user of users) user.onSourceState(state);
     });
 
