@@ -153,6 +153,11 @@ export class Normaliser {
     return { ...this.counts, signals: this.memory.size };
   }
 
+  /** How many distinct signals have been accepted (without building the stats object). */
+  get signalCount(): number {
+    return this.memory.size;
+  }
+
   /** Forgets what was remembered for one asset's signals, or for all signals. */
   forget(asset?: string): void {
     if (asset === undefined) {

@@ -2,7 +2,7 @@ import { InputError, isTwinError } from '../errors';
 import { Normaliser, type NormaliserOptions } from './normaliser';
 import { decodePayload, type PayloadOptions } from './payload-decoder';
 import type { Quality, RawSample, TwinSample } from './sample';
-import { SparkplugSession } from './sparkplug';
+import type { SparkplugSession } from './sparkplug';
 import { compileTopicTemplate, splitTopic, type TopicTemplate } from './topic-template';
 
 export type IngestFormat = 'auto' | 'json' | 'value' | 'sparkplug';
@@ -54,7 +54,8 @@ export function opcuaQuality(statusCode: number): Quality {
 export class IngestPipeline {
   private readonly template: TopicTemplate | undefined;
   private readonly normaliser: Normaliser;
-  private readonly sparkplug = new SparkplugSession();
+  /** Created with the first Sparkplug message: protobufjs is only loaded by flows that need it. */
+  private sparkplug: SparkplugSession | undefined;
   private readonly payloadOptions: PayloadOptions;
 
   constructor(private readonly settings: IngestSettings) {
@@ -66,6 +67,10 @@ export class IngestPipeline {
 
   get subscription(): string | undefined {
     return this.template?.subscription;
+  }
+
+  get signalCount(): number {
+    return this.normaliser.signalCount;
   }
 
   stats(): ReturnType<Normaliser['stats']> {
@@ -118,6 +123,10 @@ export class IngestPipeline {
       return result;
     }
     try {
+      if (!this.sparkplug) {
+        const { SparkplugSession: Session } = require('./sparkplug') as typeof import('./sparkplug');
+        this.sparkplug = new Session();
+      }
       const decoded = this.sparkplug.handle(topic, payload, receivedTime);
       result.rebirthRequest = decoded.rebirthRequest;
       result.errors.push(...decoded.errors);

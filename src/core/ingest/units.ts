@@ -28,14 +28,44 @@
  * significant digits of the converted magnitude, which removes binary noise such as
  * 1234 mbar -> 1.2340000000000002 bar while staying far finer than any plant sensor.
  */
-import { create, all, type MathJsInstance, type Unit } from 'mathjs';
+import * as path from 'node:path';
+import type { MathJsInstance, Unit } from 'mathjs';
 import { InputError } from '../errors';
 
 let mathInstance: MathJsInstance | undefined;
 
+type MathjsUnitParts = {
+  create: typeof import('mathjs').create;
+  unitDependencies: typeof import('mathjs').unitDependencies;
+  createUnitDependencies: typeof import('mathjs').createUnitDependencies;
+};
+
+/**
+ * mathjs's unit machinery alone. The package's main entry builds its whole default instance on
+ * require (about 70 MiB of resident memory); its own per-function dependency files load only what
+ * units need (about half that). Those files sit behind the package's export map, so they are
+ * required by path; should a mathjs release move them, the main entry is used instead.
+ */
+function mathjsUnitParts(): MathjsUnitParts {
+  const cjs = path.join(path.dirname(require.resolve('mathjs/package.json')), 'lib', 'cjs');
+  try {
+    const { create } = require(path.join(cjs, 'core', 'create.js')) as Pick<MathjsUnitParts, 'create'>;
+    const { unitDependencies } = require(path.join(cjs, 'entry', 'dependenciesAny', 'dependenciesUnitFunction.generated.js')) as Pick<MathjsUnitParts, 'unitDependencies'>;
+    const { createUnitDependencies } = require(path.join(cjs, 'entry', 'dependenciesAny', 'dependenciesCreateUnit.generated.js')) as Pick<MathjsUnitParts, 'createUnitDependencies'>;
+    return { create, unitDependencies, createUnitDependencies };
+  } catch {
+    return require('mathjs') as typeof import('mathjs');
+  }
+}
+
+/**
+ * A private mathjs with only the unit functions, loaded on first use: flows whose samples carry
+ * no units never pay for mathjs, and none of its expression machinery is ever instantiated here.
+ */
 function math(): MathJsInstance {
   if (!mathInstance) {
-    const m = create(all);
+    const { create, unitDependencies, createUnitDependencies } = mathjsUnitParts();
+    const m = create({ unitDependencies, createUnitDependencies }) as MathJsInstance;
     m.createUnit('percent');
     m.createUnit('ppm', { definition: m.unit(0.0001, 'percent') });
     m.createUnit('rpm', { definition: m.unit(1 / 60, 'Hz') });

@@ -24,7 +24,6 @@ export = function registerTwinIngest(RED: NodeAPI): void {
     const status = new StatusReporter(node);
     const source = def.source ? (RED.nodes.getNode(def.source) as TwinSourceNode | null) : null;
     const cleanups: Array<() => void> = [];
-    const seenSignals = new Set<string>();
     const rejections = { count: 0, lastReason: '', lastAt: 0 };
     let lastSampleAt = 0;
     let sourceState: ConnectionState | undefined;
@@ -50,16 +49,26 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       }
       const rejected = rejections.count ? t('twin-ingest.status.rejected-suffix', { count: rejections.count }) : '';
       if (source && sourceState && sourceState.name !== 'connected') return sourceStatus(sourceState, t);
-      if (seenSignals.size === 0) {
+      const signalCount = pipeline?.signalCount ?? 0;
+      if (signalCount === 0) {
         return source ? statusOf.working(t('twin-ingest.status.connected-waiting')) : statusOf.idle(t('twin-ingest.status.waiting') + rejected);
       }
-      const signals = t(source ? 'twin-ingest.status.connected-signals' : 'twin-ingest.status.signals', { count: seenSignals.size });
+      const signals = t(source ? 'twin-ingest.status.connected-signals' : 'twin-ingest.status.signals', { count: signalCount });
       if (source && now - lastSampleAt > silenceWarningMs) {
         return statusOf.degraded(`${signals}, ${t('twin-ingest.status.silent', { seconds: Math.round((now - lastSampleAt) / 1000) })}`);
       }
       return statusOf.working(signals + rejected);
     }
-    const refreshStatus = (): void => status.set(currentStatus());
+    // Per message only a flag is set; the text is built on the ticker, at most four times a second.
+    let statusDirty = true;
+    let lastRefreshAt = 0;
+    let shownSignalCount = 0;
+    const refreshStatus = (): void => {
+      statusDirty = false;
+      lastRefreshAt = Date.now();
+      shownSignalCount = pipeline?.signalCount ?? 0;
+      status.set(currentStatus());
+    };
 
     function rejected(errors: InputError[], msg: NodeMessage, done?: DoneFn): void {
       errors.forEach((err, index) => {
@@ -76,7 +85,6 @@ export = function registerTwinIngest(RED: NodeAPI): void {
         lastSampleAt = Date.now();
         const messages = result.samples.map((sample, index): NodeMessage => {
           const topic = sampleTopic(sample);
-          seenSignals.add(topic);
           // A single sample keeps the rest of the input message (correlation ids, etc.).
           return index === 0 && result.samples.length === 1 && done ? { ...origin, topic, payload: sample } : { topic, payload: sample };
         });
@@ -86,9 +94,10 @@ export = function registerTwinIngest(RED: NodeAPI): void {
         const { topic, payload } = result.rebirthRequest;
         source.mqtt.publish(topic, Buffer.from(payload), { qos: 0 }).catch((err: unknown) => node.warn(`rebirth request not sent: ${String(err)}`));
       }
-      if (result.errors.length) rejected(result.errors, origin, done);
-      else done?.();
-      refreshStatus();
+      if (result.errors.length) {
+        rejected(result.errors, origin, done);
+        statusDirty = true;
+      } else done?.();
     }
 
     node.on('input', (msg, send, done) => {
@@ -105,7 +114,12 @@ export = function registerTwinIngest(RED: NodeAPI): void {
 
     const send: SendFn = (msg) => node.send(msg as NodeMessage[]);
     if (source && pipeline && settings) {
-      const user: SourceUser = { onSourceState: (state) => { sourceState = state; refreshStatus(); } };
+      const user: SourceUser = {
+        onSourceState: (state) => {
+          sourceState = state;
+          refreshStatus();
+        },
+      };
       const activePipeline = pipeline;
       if (source.mqtt) {
         const filter = activePipeline.subscription ?? (def.topic ?? '').trim();
@@ -133,7 +147,9 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       cleanups.push(() => source.deregister(user));
     }
 
-    const ticker = setInterval(refreshStatus, 1000);
+    const ticker = setInterval(() => {
+      if (statusDirty || shownSignalCount !== (pipeline?.signalCount ?? 0) || Date.now() - lastRefreshAt >= 1000) refreshStatus();
+    }, 250);
     ticker.unref();
     refreshStatus();
 

@@ -1,6 +1,6 @@
 import { ConfigError, isTwinError } from '../../core/errors';
 import { MqttConnection } from '../../core/source/mqtt-connection';
-import { OpcuaConnection } from '../../core/source/opcua-connection';
+import type * as OpcuaModule from '../../core/source/opcua-connection';
 import { translator } from '../common/i18n';
 import type { Node, NodeAPI } from '../common/red';
 import { registerBrowseEndpoint } from './browse-endpoint';
@@ -8,6 +8,11 @@ import { migrateSourceDef, mqttOptions, opcuaOptions, type TwinSourceCredentials
 import type { SourceUser, TwinSourceNode } from './source-node';
 
 const closeTimeoutMs = 10000;
+
+/** node-opcua is large: only flows with an OPC UA source load it. */
+function opcuaModule(): typeof OpcuaModule {
+  return require('../../core/source/opcua-connection') as typeof OpcuaModule;
+}
 
 export = function registerTwinSource(RED: NodeAPI): void {
   const t = translator(RED);
@@ -20,7 +25,7 @@ export = function registerTwinSource(RED: NodeAPI): void {
     this.protocol = config.protocol === 'opcua' ? 'opcua' : 'mqtt';
 
     try {
-      if (this.protocol === 'opcua') this.opcua = new OpcuaConnection(opcuaOptions(config, credentials, RED.settings.userDir ?? process.cwd()));
+      if (this.protocol === 'opcua') this.opcua = new (opcuaModule().OpcuaConnection)(opcuaOptions(config, credentials, RED.settings.userDir ?? process.cwd()));
       else this.mqtt = new MqttConnection(mqttOptions(config, credentials));
     } catch (err) {
       this.configError = isTwinError(err) ? (err as ConfigError) : new ConfigError('bad configuration', String(err));
