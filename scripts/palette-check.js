@@ -15,8 +15,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
 const http = require('node:http');
+const { freePort } = require('./lib/ports');
 const { spawn, execFileSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
@@ -139,18 +139,6 @@ function run(cmd, args, { cwd, env, timeout, label }) {
 
 function tail(text, lines = 40) {
   return text.trim().split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function httpGet(url, timeout, accept) {

@@ -3,23 +3,13 @@
 // `npm start`: the demo plant's OPC UA server plus a local Node-RED that has this package installed
 // and the example flows deployed, editor at http://127.0.0.1:1880. Ctrl-C stops everything.
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const { portAnswers } = require('./lib/ports');
 
 const root = path.resolve(__dirname, '..');
 const userDir = path.join(root, '.demo');
 const port = Number(process.env.PORT || 1880);
-
-function portAnswers(portToCheck) {
-  return new Promise((resolve) => {
-    const socket = net.connect(portToCheck, '127.0.0.1');
-    socket.setTimeout(1000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
-  });
-}
 
 /**
  * Node-RED finds the package in its user directory's node_modules, as after a palette install:

@@ -12,7 +12,6 @@
  */
 const path = require('node:path');
 const fs = require('node:fs');
-const net = require('node:net');
 const {
   OPCUAServer,
   OPCUACertificateManager,
@@ -24,23 +23,10 @@ const {
   standardUnits,
   Variant,
 } = require('node-opcua');
-
+const { freePort: findFreePort } = require('../../scripts/lib/ports');
 
 function nodeIdOf(name) {
   return `ns=1;s=Line1.Press1.${name}`;
-}
-
-/** A port nobody listens on right now (the kernel picks it; we release it at once). */
-function findFreePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function toStatusCode(statusCode) {
