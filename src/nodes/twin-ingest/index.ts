@@ -1,16 +1,15 @@
-import { ConfigError, isTwinError, type InputError } from '../../core/errors';
+import { ConfigError, isTwinError } from '../../core/errors';
 import { IngestPipeline, type IngestResult } from '../../core/ingest/pipeline';
 import { sampleTopic } from '../../core/ingest/sample';
 import type { ConnectionState } from '../../core/source/connection-state';
 import type { DoneFn, Node, NodeAPI, NodeMessage, NodeStatus, SendFn } from '../common/red';
-import { reportError } from '../common/report-error';
 import { translator } from '../common/i18n';
-import { StatusReporter, statusOf } from '../common/status';
+import { LiveStatus, Rejections } from '../common/live-status';
+import { reportError } from '../common/report-error';
+import { statusOf } from '../common/status';
 import { sourceStatus, type SourceUser, type TwinSourceNode } from '../twin-source/source-node';
 import { ingestSettings, migrateIngestDef, type IngestNodeSettings, type TwinIngestDef } from './options';
 
-/** How long a rejection keeps the status red before the normal status returns (with the count). */
-const rejectionShownMs = 5000;
 /** A connected source silent for this long is worth a yellow status. */
 const silenceWarningMs = 60000;
 
@@ -21,10 +20,9 @@ export = function registerTwinIngest(RED: NodeAPI): void {
     RED.nodes.createNode(this, rawDef);
     const node = this;
     const def = migrateIngestDef(rawDef);
-    const status = new StatusReporter(node);
     const source = def.source ? (RED.nodes.getNode(def.source) as TwinSourceNode | null) : null;
     const cleanups: Array<() => void> = [];
-    const rejections = { count: 0, lastReason: '', lastAt: 0 };
+    const rejections = new Rejections();
     let lastSampleAt = 0;
     let sourceState: ConnectionState | undefined;
     let configError: ConfigError | undefined;
@@ -44,7 +42,7 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       if (def.source && !source) return statusOf.failed(t('twin-ingest.status.no-source'));
       if (source?.configError) return statusOf.failed(source.configError.shortReason);
       const now = Date.now();
-      if (rejections.count && now - rejections.lastAt < rejectionShownMs) {
+      if (rejections.isRecent(now)) {
         return statusOf.refused(t('twin-ingest.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
       }
       const rejected = rejections.count ? t('twin-ingest.status.rejected-suffix', { count: rejections.count }) : '';
@@ -59,25 +57,11 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       }
       return statusOf.working(signals + rejected);
     }
-    // Per message only a flag is set; the text is built on the ticker, at most four times a second.
-    let statusDirty = true;
-    let lastRefreshAt = 0;
     let shownSignalCount = 0;
-    const refreshStatus = (): void => {
-      statusDirty = false;
-      lastRefreshAt = Date.now();
+    const status = new LiveStatus(node, () => {
       shownSignalCount = pipeline?.signalCount ?? 0;
-      status.set(currentStatus());
-    };
-
-    function rejected(errors: InputError[], msg: NodeMessage, done?: DoneFn): void {
-      errors.forEach((err, index) => {
-        const last = index === errors.length - 1;
-        rejections.count += 1;
-        rejections.lastAt = Date.now();
-        rejections.lastReason = reportError(node, err, msg, last ? done : undefined);
-      });
-    }
+      return currentStatus();
+    }, () => shownSignalCount !== (pipeline?.signalCount ?? 0));
 
     /** Sends the samples, reports the refusals, and asks for a Sparkplug rebirth if needed. */
     function deliver(result: IngestResult, origin: NodeMessage, send: SendFn, done?: DoneFn): void {
@@ -95,8 +79,8 @@ export = function registerTwinIngest(RED: NodeAPI): void {
         source.mqtt.publish(topic, Buffer.from(payload), { qos: 0 }).catch((err: unknown) => node.warn(`rebirth request not sent: ${String(err)}`));
       }
       if (result.errors.length) {
-        rejected(result.errors, origin, done);
-        statusDirty = true;
+        rejections.report(node, result.errors, origin, done);
+        status.markDirty();
       } else done?.();
     }
 
@@ -117,7 +101,7 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       const user: SourceUser = {
         onSourceState: (state) => {
           sourceState = state;
-          refreshStatus();
+          status.refresh();
         },
       };
       const activePipeline = pipeline;
@@ -147,14 +131,9 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       cleanups.push(() => source.deregister(user));
     }
 
-    const ticker = setInterval(() => {
-      if (statusDirty || shownSignalCount !== (pipeline?.signalCount ?? 0) || Date.now() - lastRefreshAt >= 1000) refreshStatus();
-    }, 250);
-    ticker.unref();
-    refreshStatus();
+    status.refresh();
 
     node.on('close', (_removed, done) => {
-      clearInterval(ticker);
       for (const cleanup of cleanups.splice(0)) cleanup();
       status.dispose();
       done();
