@@ -2,13 +2,13 @@
 // Shared set-up for flow tests: node-red-node-test-helper with our built nodes and the core
 // catch node, plus small waiting helpers that fail with a clear message instead of hanging.
 const helper = require('node-red-node-test-helper');
-const twinIngest = require('../../nodes/twin-ingest.js');
-const twinSource = require('../../nodes/twin-source.js');
+const path = require('node:path');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const packageNodes = Object.values(require('../../package.json')['node-red'].nodes).map((file) => require(path.join(__dirname, '..', '..', file)));
 
 helper.init(require.resolve('node-red'));
 
-const allNodes = [twinSource, twinIngest, catchNode];
+const allNodes = [...packageNodes, catchNode];
 
 /** Loads a flow; nodes on a tab get a position, which is how Node-RED tells them from config nodes. */
 function load(flow, credentials = {}) {

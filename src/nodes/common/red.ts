@@ -18,6 +18,12 @@ export interface NodeMessage {
 export type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type DoneFn = (err?: Error) => void;
 
+/** A node's context; `store` names a context store from settings.js (undefined: the default one). */
+export interface NodeContext {
+  get(key: string, store?: string): unknown;
+  set(key: string, value: unknown, store?: string, callback?: (err?: Error) => void): void;
+}
+
 export interface NodeDef {
   id: string;
   type: string;
@@ -39,7 +45,7 @@ export interface Node {
   warn(message: unknown): void;
   log(message: unknown): void;
   debug(message: unknown): void;
-  context(): { get(key: string): unknown; set(key: string, value: unknown): void };
+  context(): NodeContext;
 }
 
 export interface NodeAPI {

@@ -1,0 +1,149 @@
+import { ConfigError, InputError, isTwinError } from '../../core/errors';
+import { TwinState, type TwinEvent, type TwinStateOptions } from '../../core/state';
+import { translator } from '../common/i18n';
+import { LiveStatus, Rejections } from '../common/live-status';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
+import { reportError } from '../common/report-error';
+import { statusOf } from '../common/status';
+import type { TwinModelNode } from '../twin-model/model-node';
+import { answer, commandOf } from './commands';
+import { migrateStateDef, stateSettings, type TwinStateDef } from './options';
+
+/** The context key the state is persisted under. */
+const savedStateKey = 'twinState';
+const saveEveryMs = 10000;
+/** setTimeout cannot wait longer than about 24.8 days; a far deadline is simply re-checked. */
+const longestWaitMs = 3600000;
+
+export = function registerTwinState(RED: NodeAPI): void {
+  const t = translator(RED);
+
+  function TwinStateNode(this: Node, rawDef: TwinStateDef): void {
+    RED.nodes.createNode(this, rawDef);
+    const node = this;
+    const def = migrateStateDef(rawDef);
+    const rejections = new Rejections();
+    let configError: ConfigError | undefined;
+    let settings = stateSettings({ id: def.id, type: def.type });
+    try {
+      settings = stateSettings(def);
+    } catch (err) {
+      configError = isTwinError(err) ? (err as ConfigError) : new ConfigError('bad configuration', String(err));
+      node.error(configError.message);
+    }
+
+    const modelNode = def.model ? (RED.nodes.getNode(def.model) as TwinModelNode | null) : null;
+    const modelProblem = def.model && !modelNode ? t('twin-state.status.no-model') : modelNode?.configError?.shortReason;
+    const model = modelNode?.model;
+    const modelRevision = model ? model.revision : null;
+    const options: TwinStateOptions = {
+      model,
+      historyLength: settings.historyLength,
+      unknownSignals: settings.unknownSignals,
+      defaultMaxAgeMs: settings.defaultMaxAgeMs,
+    };
+
+    // Restore what the last run saved; whatever no longer matches the model is left behind.
+    const context = node.context();
+    let state: TwinState;
+    try {
+      const saved = settings.persist ? context.get(savedStateKey, settings.store) : undefined;
+      state = saved ? TwinState.fromJSON(saved, options) : new TwinState(options);
+    } catch (err) {
+      node.warn(t('twin-state.log.not-restored', { reason: err instanceof Error ? err.message : String(err) }));
+      state = new TwinState(options);
+    }
+
+    let unsaved = false;
+    const save = (callback?: (err?: Error) => void): void => {
+      if (!settings.persist || !unsaved) return callback?.();
+      unsaved = false;
+      context.set(savedStateKey, state.toJSON(), settings.store, callback);
+    };
+
+    function currentStatus(): NodeStatus {
+      if (configError) return statusOf.failed(configError.shortReason);
+      if (modelProblem) return statusOf.failed(modelProblem);
+      const now = Date.now();
+      if (rejections.isRecent(now)) return statusOf.refused(t('twin-state.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
+      if (state.size === 0) return statusOf.idle(t('twin-state.status.waiting'));
+      const fidelity = state.fidelity();
+      const signals = t('twin-state.status.signals', { count: fidelity.signals });
+      if (fidelity.stale > 0) return statusOf.degraded(`${signals}, ${t('twin-state.status.stale', { count: fidelity.stale })}`);
+      return statusOf.working(signals);
+    }
+    const status = new LiveStatus(node, currentStatus);
+
+    function eventMessages(events: TwinEvent[]): NodeMessage[] {
+      return events.map((event) => ({ topic: event.type === 'configuration' ? `configuration/${event.change}` : event.type, payload: event, modelRevision }));
+    }
+    function emitEvents(events: TwinEvent[]): void {
+      if (events.length === 0) return;
+      node.send([null, null, eventMessages(events)] as unknown as NodeMessage[]);
+      status.markDirty();
+    }
+
+    // One timer for all signals, set to the earliest moment one of them turns stale.
+    let freshnessTimer: NodeJS.Timeout | undefined;
+    let scheduledFor: number | undefined;
+    function scheduleFreshness(): void {
+      const deadline = state.nextDeadline();
+      if (deadline === undefined || (scheduledFor !== undefined && scheduledFor <= deadline)) return;
+      if (freshnessTimer) clearTimeout(freshnessTimer);
+      scheduledFor = deadline;
+      freshnessTimer = setTimeout(() => {
+        freshnessTimer = undefined;
+        scheduledFor = undefined;
+        emitEvents(state.checkFreshness());
+        scheduleFreshness();
+      }, Math.min(longestWaitMs, Math.max(0, deadline - Date.now()) + 1));
+    }
+    scheduleFreshness();
+
+    const startedAt = Date.now();
+    let lastFidelityAt = startedAt;
+    let lastSaveAt = startedAt;
+    const periodic = setInterval(() => {
+      if (settings.fidelityIntervalMs > 0 && Date.now() - lastFidelityAt >= settings.fidelityIntervalMs) {
+        lastFidelityAt = Date.now();
+        node.send([null, { topic: 'fidelity', payload: state.fidelity(), asset: '', modelRevision }, null] as unknown as NodeMessage[]);
+      }
+      if (Date.now() - startedAt >= settings.missingGraceMs) emitEvents(state.missingSignals(settings.missingGraceMs));
+      if (Date.now() - lastSaveAt >= saveEveryMs) {
+        lastSaveAt = Date.now();
+        save();
+      }
+    }, 1000);
+    periodic.unref();
+
+    node.on('input', (msg, send, done) => {
+      const command = commandOf(msg);
+      try {
+        if (command) {
+          send([null, answer(state, command, msg, modelRevision), null]);
+          if (command === 'desired') unsaved = true;
+          return done();
+        }
+        const { events } = state.update(msg.payload);
+        unsaved = true;
+        scheduleFreshness();
+        send([msg, null, events.length ? eventMessages(events) : null] as unknown as NodeMessage[]);
+        status.markDirty();
+        done();
+      } catch (err) {
+        if (err instanceof InputError) rejections.report(node, [err], msg, done);
+        else reportError(node, err, msg, done);
+        status.markDirty();
+      }
+    });
+
+    node.on('close', (_removed, done) => {
+      clearInterval(periodic);
+      if (freshnessTimer) clearTimeout(freshnessTimer);
+      status.dispose();
+      save(() => done());
+    });
+  }
+
+  RED.nodes.registerType('twin-state', TwinStateNode as unknown as (this: Node, def: TwinStateDef) => void);
+};
