@@ -28,51 +28,16 @@
  * significant digits of the converted magnitude, which removes binary noise such as
  * 1234 mbar -> 1.2340000000000002 bar while staying far finer than any plant sensor.
  */
-import * as path from 'node:path';
-import type { MathJsInstance, Unit } from 'mathjs';
+import type { Unit } from 'mathjs';
 import { InputError } from '../errors';
+import { loadUnitFunctions, type UnitFunctions } from './unit-class';
 
-let mathInstance: MathJsInstance | undefined;
+let unitFunctions: UnitFunctions | undefined;
 
-type MathjsUnitParts = {
-  create: typeof import('mathjs').create;
-  unitDependencies: typeof import('mathjs').unitDependencies;
-  createUnitDependencies: typeof import('mathjs').createUnitDependencies;
-};
-
-/**
- * mathjs's unit machinery alone. The package's main entry builds its whole default instance on
- * require (about 70 MiB of resident memory); its own per-function dependency files load only what
- * units need (about half that). Those files sit behind the package's export map, so they are
- * required by path; should a mathjs release move them, the main entry is used instead.
- */
-function mathjsUnitParts(): MathjsUnitParts {
-  const cjs = path.join(path.dirname(require.resolve('mathjs/package.json')), 'lib', 'cjs');
-  try {
-    const { create } = require(path.join(cjs, 'core', 'create.js')) as Pick<MathjsUnitParts, 'create'>;
-    const { unitDependencies } = require(path.join(cjs, 'entry', 'dependenciesAny', 'dependenciesUnitFunction.generated.js')) as Pick<MathjsUnitParts, 'unitDependencies'>;
-    const { createUnitDependencies } = require(path.join(cjs, 'entry', 'dependenciesAny', 'dependenciesCreateUnit.generated.js')) as Pick<MathjsUnitParts, 'createUnitDependencies'>;
-    return { create, unitDependencies, createUnitDependencies };
-  } catch {
-    return require('mathjs') as typeof import('mathjs');
-  }
-}
-
-/**
- * A private mathjs with only the unit functions, loaded on first use: flows whose samples carry
- * no units never pay for mathjs, and none of its expression machinery is ever instantiated here.
- */
-function math(): MathJsInstance {
-  if (!mathInstance) {
-    const { create, unitDependencies, createUnitDependencies } = mathjsUnitParts();
-    const m = create({ unitDependencies, createUnitDependencies }) as MathJsInstance;
-    m.createUnit('percent');
-    m.createUnit('ppm', { definition: m.unit(0.0001, 'percent') });
-    m.createUnit('rpm', { definition: m.unit(1 / 60, 'Hz') });
-    m.createUnit('gn', { definition: m.unit(9.80665, 'm/s^2') });
-    mathInstance = m;
-  }
-  return mathInstance;
+/** mathjs's unit functions, loaded on first use: flows that never check a unit never load them. */
+function units(): UnitFunctions {
+  unitFunctions ??= loadUnitFunctions();
+  return unitFunctions;
 }
 
 const ALIASES: ReadonlyMap<string, string> = new Map([
@@ -192,8 +157,7 @@ export class UnitConverter {
       return { factor: 1, offset: 0, identity: false, failure: { reason: 'wrong unit', detail } };
     }
     if (from === to) return { factor: 1, offset: 0, identity: true };
-    const m = math();
-    const at = (x: number): number => m.unit(x, from).toNumber(to);
+    const at = (x: number): number => units().withValue(x, from).toNumber(to);
     const offset = at(0);
     // A wide span keeps the factor accurate for offset (temperature) units.
     const factor = offset === 0 ? at(1) : (at(1000) - offset) / 1000;
@@ -225,7 +189,7 @@ type ParsedUnit = Unit;
 function parseUnit(name: string): ParsedUnit | undefined {
   if (!UNIT_SHAPE.test(name)) return undefined;
   try {
-    const parsed = math().unit(name);
+    const parsed = units().parse(name);
     // "5 m" would parse with a value; a unit name must not carry one.
     return parsed.value === null ? parsed : undefined;
   } catch {

@@ -109,3 +109,17 @@ describe('ingest units: UnitConverter', function () {
     assert.ok(Math.abs(first - 232.7777777778) < 1e-9, String(first));
   });
 });
+
+describe('UnitConverter: what it loads', () => {
+  it("uses mathjs's Unit class alone, never mathjs's whole default instance", () => {
+    const { execFileSync } = require('node:child_process');
+    const script = `
+      const { UnitConverter } = require(${JSON.stringify(require.resolve('../../../dist/core/ingest/units'))});
+      const value = new UnitConverter().convert(212, 'degF', 'degC', 'test');
+      const full = Object.keys(require.cache).some((file) => /mathjs[\\\\/]lib[\\\\/]cjs[\\\\/](index|entry[\\\\/]mainAny)\\.js$/.test(file));
+      process.stdout.write(JSON.stringify({ value, full }));`;
+    const result = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    assert.equal(result.value, 100);
+    assert.equal(result.full, false, 'the main mathjs entry was loaded');
+  });
+});
