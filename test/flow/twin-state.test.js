@@ -119,5 +119,30 @@ describe('twin-state', function () {
     await waitFor(() => answers.length === 2, 'the get answer');
     assert.equal(answers[1].payload[0].mismatch, false);
   });
+  it('proposes a model from the samples of a learning window, by message and through the editor endpoint', async function () {
+    await load(stateFlow());
+    const answers = collect('answers');
+    const state = helper.getNode('state');
+    state.receive({ topic: 'learn', payload: 0.3 });
+    state.receive(sample('line1/press1', 'temperature', 70, { unit: 'degC' }));
+    state.receive(sample('line1/press1', 'pressure', 6, { unit: 'bar' }));
+    state.receive(sample('line1/press2', 'temperature', 65, { unit: 'degC' }));
+    await waitFor(() => answers.some((m) => m.topic === 'proposal'), 'a proposal when the window ends', 3000);
+    const proposal = answers.find((m) => m.topic === 'proposal').payload;
+    const line1 = proposal.assets.find((a) => a.name === 'line1');
+    const press1 = line1.children.find((a) => a.name === 'press1');
+    assert.deepEqual(press1.signals.map((sig) => [sig.name, sig.unit]).sort(), [['pressure', 'bar'], ['temperature', 'degC']]);
+
+    const started = await helper.request().post('/twinloop/states/state/learn').send({ seconds: 30 }).expect(200);
+    assert.equal(started.body.running, true);
+    state.receive(sample('line2/oven1', 'temperature', 180, { unit: 'degC' }));
+    await new Promise((r) => setTimeout(r, 50));
+    const during = await helper.request().get('/twinloop/states/state/learn').expect(200);
+    assert.equal(during.body.signals, 1);
+    assert.equal(during.body.proposal.assets[0].name, 'line2');
+    await helper.request().post('/twinloop/states/state/learn').send({ seconds: -1 }).expect(400);
+    await helper.request().get('/twinloop/states/nope/learn').expect(404);
+  });
+
   // Persistence across a real Node-RED restart: test/integration/twin-state-restart.test.js.
 });

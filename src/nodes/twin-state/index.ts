@@ -2,11 +2,12 @@ import { ConfigError, InputError, isTwinError } from '../../core/errors';
 import { TwinState, type TwinEvent, type TwinStateOptions } from '../../core/state';
 import { translator } from '../common/i18n';
 import { LiveStatus, Rejections } from '../common/live-status';
-import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
+import type { HttpRequest, HttpResponse, Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
 import type { TwinModelNode } from '../twin-model/model-node';
 import { answer, commandOf } from './commands';
+import { LearningWindow } from './learning';
 import { migrateStateDef, stateSettings, type TwinStateDef } from './options';
 
 /** The context key the state is persisted under. */
@@ -14,6 +15,33 @@ const savedStateKey = 'twinState';
 const saveEveryMs = 10000;
 /** setTimeout cannot wait longer than about 24.8 days; a far deadline is simply re-checked. */
 const longestWaitMs = 3600000;
+
+interface TwinStateNodeWithLearning extends Node {
+  learning?: LearningWindow;
+}
+
+/**
+ * POST /twinloop/states/:id/learn {seconds} opens a learning window on a deployed twin state;
+ * GET /twinloop/states/:id/learn tells how it goes and returns the proposal so far.
+ */
+function registerLearningEndpoints(RED: NodeAPI): void {
+  const learningOf = (id: string): LearningWindow | undefined => (RED.nodes.getNode(id) as TwinStateNodeWithLearning | null)?.learning;
+  RED.httpAdmin.post('/twinloop/states/:id/learn', RED.auth.needsPermission('twin-state.write'), (req: HttpRequest, res: HttpResponse) => {
+    const learning = learningOf(req.params.id);
+    if (!learning) return void res.status(404).json({ error: 'Deploy the twin state first.' });
+    try {
+      learning.start((req.body as { seconds?: unknown } | undefined)?.seconds);
+      res.json(learning.status('learned'));
+    } catch (err) {
+      res.status(400).json({ error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  RED.httpAdmin.get('/twinloop/states/:id/learn', RED.auth.needsPermission('twin-state.read'), (req: HttpRequest, res: HttpResponse) => {
+    const learning = learningOf(req.params.id);
+    if (!learning) return void res.status(404).json({ error: 'Deploy the twin state first.' });
+    res.json(learning.status('learned'));
+  });
+}
 
 export = function registerTwinState(RED: NodeAPI): void {
   const t = translator(RED);
@@ -100,6 +128,13 @@ export = function registerTwinState(RED: NodeAPI): void {
     }
     scheduleFreshness();
 
+    // A learning window proposes a model from the samples that arrive (msg.topic "learn" or the editor).
+    const learning = new LearningWindow();
+    (node as TwinStateNodeWithLearning).learning = learning;
+    const sendProposal = (proposal: unknown): void => {
+      if (proposal) node.send([null, { topic: 'proposal', payload: proposal, notes: (proposal as { notes?: string[] }).notes ?? [] }, null] as unknown as NodeMessage[]);
+    };
+
     const startedAt = Date.now();
     let lastFidelityAt = startedAt;
     let lastSaveAt = startedAt;
@@ -108,6 +143,7 @@ export = function registerTwinState(RED: NodeAPI): void {
         lastFidelityAt = Date.now();
         node.send([null, { topic: 'fidelity', payload: state.fidelity(), asset: '', modelRevision }, null] as unknown as NodeMessage[]);
       }
+      sendProposal(learning.tick());
       if (Date.now() - startedAt >= settings.missingGraceMs) emitEvents(state.missingSignals(settings.missingGraceMs));
       if (Date.now() - lastSaveAt >= saveEveryMs) {
         lastSaveAt = Date.now();
@@ -119,12 +155,17 @@ export = function registerTwinState(RED: NodeAPI): void {
     node.on('input', (msg, send, done) => {
       const command = commandOf(msg);
       try {
+        if (msg.topic === 'learn' && (typeof msg.payload === 'number' || typeof msg.payload === 'string')) {
+          learning.start(msg.payload);
+          return done();
+        }
         if (command) {
           send([null, answer(state, command, msg, modelRevision), null]);
           if (command === 'desired') unsaved = true;
           return done();
         }
         const { events } = state.update(msg.payload);
+        sendProposal(learning.observe(msg.payload as { asset: string; signal: string; unit: string | null; value: unknown }));
         unsaved = true;
         scheduleFreshness();
         send([msg, null, events.length ? eventMessages(events) : null] as unknown as NodeMessage[]);
@@ -146,4 +187,5 @@ export = function registerTwinState(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('twin-state', TwinStateNode as unknown as (this: Node, def: TwinStateDef) => void);
+  registerLearningEndpoints(RED);
 };
