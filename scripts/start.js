@@ -33,6 +33,9 @@ function prepareUserDir() {
     credentialSecret: false,
     logging: { console: { level: 'info' } },
     contextStorage: { default: { module: 'localfilesystem' } },
+    // The demo opens straight onto the flows: no welcome tour, no update-notification prompt.
+    editorTheme: { tours: false },
+    telemetry: { enabled: false },
 };\n`);
   const flowFile = path.join(userDir, 'flows.json');
   if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(exampleFlows(), null, 2));
