@@ -28,7 +28,7 @@ function stateFlow(stateSettings = {}, withModel = false) {
   return [
     { id: 'tab', type: 'tab', label: 'test' },
     ...(withModel ? [{ id: 'model', type: 'twin-model', name: 'test', model: pressModel }] : []),
-    { id: 'state', type: 'twin-state', z: 'tab', model: withModel ? 'model' : '', persist: false, fidelityInterval: 0, ...stateSettings, wires: [['samples'], ['answers'], ['events']] },
+    { id: 'state', type: 'twin-state', z: 'tab', model: withModel ? 'model' : '', persist: false, fidelityInterval: 0, ...stateSettings, wires: [['samples'], ['events'], ['answers']] },
     { id: 'samples', type: 'helper', z: 'tab' },
     { id: 'answers', type: 'helper', z: 'tab' },
     { id: 'events', type: 'helper', z: 'tab' },

@@ -27,7 +27,7 @@ function flows(twinModel) {
     inject('inj.pressure', 'line1/press1/pressure', '6.25', 80),
     { id: 'ingest', type: 'twin-ingest', z: 'tab', x: 300, y: 60, wires: [['state']] },
     { id: 'model', type: 'twin-model', name: 'm', model: twinModel },
-    { id: 'state', type: 'twin-state', z: 'tab', model: 'model', unknownSignals: 'error', persist: true, fidelityInterval: 0, x: 500, y: 60, wires: [[], ['response'], []] },
+    { id: 'state', type: 'twin-state', z: 'tab', model: 'model', unknownSignals: 'error', persist: true, fidelityInterval: 0, x: 500, y: 60, wires: [[], [], ['response']] },
     { id: 'query', type: 'http in', z: 'tab', url: '/twin/state', method: 'get', x: 100, y: 160, wires: [['ask']] },
     { id: 'ask', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'get', tot: 'str' }, { t: 'set', p: 'payload', pt: 'msg', to: '**', tot: 'str' }], x: 300, y: 160, wires: [['state']] },
     { id: 'response', type: 'http response', z: 'tab', x: 700, y: 160, wires: [] },

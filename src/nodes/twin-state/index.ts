@@ -107,7 +107,7 @@ export = function registerTwinState(RED: NodeAPI): void {
     }
     function emitEvents(events: TwinEvent[]): void {
       if (events.length === 0) return;
-      node.send([null, null, eventMessages(events)] as unknown as NodeMessage[]);
+      node.send([null, eventMessages(events), null] as unknown as NodeMessage[]);
       status.markDirty();
     }
 
@@ -132,7 +132,7 @@ export = function registerTwinState(RED: NodeAPI): void {
     const learning = new LearningWindow();
     (node as TwinStateNodeWithLearning).learning = learning;
     const sendProposal = (proposal: unknown): void => {
-      if (proposal) node.send([null, { topic: 'proposal', payload: proposal, notes: (proposal as { notes?: string[] }).notes ?? [] }, null] as unknown as NodeMessage[]);
+      if (proposal) node.send([null, null, { topic: 'proposal', payload: proposal, notes: (proposal as { notes?: string[] }).notes ?? [] }] as unknown as NodeMessage[]);
     };
 
     const startedAt = Date.now();
@@ -141,7 +141,7 @@ export = function registerTwinState(RED: NodeAPI): void {
     const periodic = setInterval(() => {
       if (settings.fidelityIntervalMs > 0 && Date.now() - lastFidelityAt >= settings.fidelityIntervalMs) {
         lastFidelityAt = Date.now();
-        node.send([null, { topic: 'fidelity', payload: state.fidelity(), asset: '', modelRevision }, null] as unknown as NodeMessage[]);
+        node.send([null, null, { topic: 'fidelity', payload: state.fidelity(), asset: '', modelRevision }] as unknown as NodeMessage[]);
       }
       sendProposal(learning.tick());
       if (Date.now() - startedAt >= settings.missingGraceMs) emitEvents(state.missingSignals(settings.missingGraceMs));
@@ -160,7 +160,7 @@ export = function registerTwinState(RED: NodeAPI): void {
           return done();
         }
         if (command) {
-          send([null, answer(state, command, msg, modelRevision), null]);
+          send([null, null, answer(state, command, msg, modelRevision)]);
           if (command === 'desired') unsaved = true;
           return done();
         }
@@ -168,7 +168,7 @@ export = function registerTwinState(RED: NodeAPI): void {
         sendProposal(learning.observe(msg.payload as { asset: string; signal: string; unit: string | null; value: unknown }));
         unsaved = true;
         scheduleFreshness();
-        send([msg, null, events.length ? eventMessages(events) : null] as unknown as NodeMessage[]);
+        send([msg, events.length ? eventMessages(events) : null, null] as unknown as NodeMessage[]);
         status.markDirty();
         done();
       } catch (err) {
