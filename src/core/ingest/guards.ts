@@ -61,7 +61,7 @@ export function safeJsonParse(text: string, origin: string, maxBytes: number): u
     throw new InputError('too large', `payload is larger than the limit of ${maxBytes} bytes`, origin);
   }
   // Measure nesting before parsing, so a hostile "[[[[..." never reaches the parser.
-  checkTextDepth(text, origin);
+  if (jsonNestsDeeperThan(text, MAX_DEPTH)) throw tooDeep(origin);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -73,7 +73,11 @@ export function safeJsonParse(text: string, origin: string, maxBytes: number): u
   return parsed;
 }
 
-function checkTextDepth(text: string, origin: string): void {
+/**
+ * Whether JSON text nests objects and arrays deeper than `limit`, read before parsing so that
+ * a hostile document cannot exhaust the parser's stack first.
+ */
+export function jsonNestsDeeperThan(text: string, limit: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -84,11 +88,12 @@ function checkTextDepth(text: string, origin: string): void {
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_DEPTH) throw tooDeep(origin);
+      if (++depth > limit) return true;
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
     }
   }
+  return false;
 }
 
 function tooDeep(origin: string): InputError {

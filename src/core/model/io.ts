@@ -9,7 +9,7 @@
  * while parsing. Then the model is migrated and checked.
  */
 import { ConfigError, TwinError } from '../errors';
-import { FORBIDDEN_KEYS } from '../ingest/guards';
+import { FORBIDDEN_KEYS, jsonNestsDeeperThan } from '../ingest/guards';
 import { MODEL_LIMITS, quote } from './checks';
 import { migrateModel } from './migrate';
 import type { TwinModel } from './types';
@@ -26,26 +26,6 @@ export function exportModel(model: TwinModel): string {
   return `${JSON.stringify(validateModel(model), null, 2)}\n`;
 }
 
-function checkNesting(text: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_IMPORT_NESTING) {
-        throw new ConfigError('too deep', `model file: nested deeper than ${MAX_IMPORT_NESTING} levels`);
-      }
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    }
-  }
-}
-
 /** Marks the reviver's refusal apart from JSON syntax errors. */
 class ForbiddenKey extends Error {}
 
@@ -54,7 +34,9 @@ function parse(text: string): unknown {
   if (text.length > MAX_IMPORT_BYTES || Buffer.byteLength(text, 'utf8') > MAX_IMPORT_BYTES) {
     throw new ConfigError('too large', `model file: larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MiB`);
   }
-  checkNesting(text);
+  if (jsonNestsDeeperThan(text, MAX_IMPORT_NESTING)) {
+    throw new ConfigError('too deep', `model file: nested deeper than ${MAX_IMPORT_NESTING} levels`);
+  }
   try {
     return JSON.parse(text, (key: string, value: unknown) => {
       // JSON.parse makes "__proto__" an own key (harmless itself); refuse it before anything copies it.
