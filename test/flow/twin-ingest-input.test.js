@@ -97,6 +97,19 @@ describe('twin-ingest, messages on its input (no source)', function () {
     await waitFor(() => seen.some((s) => s.fill === "red" && /^9 rejected: /.test(s.text)), `a red status counting 9 refusals, saw ${JSON.stringify(seen)}`);
   });
 
+  it('takes objects built by a function node (another JavaScript realm) like any other object', async function () {
+    const flow = ingestFlow();
+    flow.push({ id: 'fn', type: 'function', z: 'tab', func: "return { topic: msg.topic, payload: { value: 6.5, unit: 'bar', ts: Date.now() } };", outputs: 1, wires: [['ingest']] });
+    await load(flow);
+    const out = collect('out');
+    const caught = collect('caught');
+    helper.getNode('fn').receive({ topic: 'plant/line1/press1/pressure' });
+    await waitFor(() => out.length + caught.length === 1, 'the sample or a refusal');
+    assert.deepEqual(caught.map((m) => m.error.message), []);
+    assert.equal(out[0].payload.value, 6.5);
+    assert.equal(out[0].payload.unit, 'bar');
+  });
+
   it('drops duplicates and out-of-order samples by default, keeps them when asked', async function () {
     await load(ingestFlow());
     const out = collect('out');

@@ -144,5 +144,17 @@ describe('twin-state', function () {
     await helper.request().get('/twinloop/states/nope/learn').expect(404);
   });
 
+  it('takes samples built by a function node (another JavaScript realm)', async function () {
+    const flow = stateFlow();
+    flow.push({ id: 'fn', type: 'function', z: 'tab', outputs: 1, wires: [['state']],
+      func: "const now = Date.now(); return { topic: 'a/b', payload: { asset: 'a', signal: 'b', value: 3, unit: null, quality: 'good', sourceTime: now, receivedTime: now, latencyMs: 0 } };" });
+    await load(flow);
+    const passed = collect('samples');
+    const caught = collect('caught');
+    helper.getNode('fn').receive({});
+    await waitFor(() => passed.length + caught.length === 1, 'the sample or a refusal');
+    assert.deepEqual(caught.map((m) => m.error.message), []);
+  });
+
   // Persistence across a real Node-RED restart: test/integration/twin-state-restart.test.js.
 });

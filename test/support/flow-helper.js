@@ -4,11 +4,12 @@
 const helper = require('node-red-node-test-helper');
 const path = require('node:path');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const functionNode = require('@node-red/nodes/core/function/10-function.js');
 const packageNodes = Object.values(require('../../package.json')['node-red'].nodes).map((file) => require(path.join(__dirname, '..', '..', file)));
 
 helper.init(require.resolve('node-red'));
 
-const allNodes = [...packageNodes, catchNode];
+const allNodes = [...packageNodes, catchNode, functionNode];
 
 /** Loads a flow; nodes on a tab get a position, which is how Node-RED tells them from config nodes. */
 function load(flow, credentials = {}) {

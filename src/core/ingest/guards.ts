@@ -74,6 +74,17 @@ export function safeJsonParse(text: string, origin: string, maxBytes: number): u
 }
 
 /**
+ * A plain object: made by an object literal or JSON.parse, in this realm or another one (a
+ * function node builds its messages in its own vm context, whose Object.prototype differs from
+ * ours), or with a null prototype. Dates, Buffers, Maps and class instances are not.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/**
  * Whether JSON text nests objects and arrays deeper than `limit`, read before parsing so that
  * a hostile document cannot exhaust the parser's stack first.
  */
@@ -121,8 +132,7 @@ function walk(value: unknown, depth: number, origin: string, budget: { nodes: nu
     for (let i = 0; i < value.length; i++) walk(value[i], depth + 1, origin, budget);
     return;
   }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return; // not plain data: a leaf
+  if (!isPlainObject(value)) return; // not plain data: a leaf
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.has(key)) {
       throw new InputError('forbidden key', `payload contains the key "${key}", which is not allowed`, origin);

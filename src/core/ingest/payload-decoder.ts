@@ -12,7 +12,7 @@
  * is an InputError ('no value field', 'not a number', ...).
  */
 import { ConfigError, InputError, TwinError } from '../errors';
-import { assertSafeData, getPath, safeJsonParse } from './guards';
+import { assertSafeData, getPath, isPlainObject, safeJsonParse } from './guards';
 import { parseQuality } from './quality';
 import type { SampleValue } from './sample';
 import { canonicalUnitName } from './units';
@@ -175,9 +175,7 @@ function looksLikeJson(text: string): boolean {
 /** Plain objects and arrays hold fields; Dates, Maps and class instances do not. */
 function isContainer(data: unknown): data is object {
   if (data === null || typeof data !== 'object') return false;
-  if (Array.isArray(data)) return true;
-  const proto: unknown = Object.getPrototypeOf(data);
-  return proto === Object.prototype || proto === null;
+  return Array.isArray(data) || isPlainObject(data);
 }
 
 function tooLarge(maxBytes: number, origin: string): InputError {
