@@ -156,5 +156,18 @@ describe('twin-state', function () {
     assert.deepEqual(caught.map((m) => m.error.message), []);
   });
 
+  it('reports fidelity periodically, overall and per asset', async function () {
+    await load(stateFlow({ fidelityInterval: 1 }));
+    const answers = collect('answers');
+    const state = helper.getNode('state');
+    state.receive(sample('line1/press1', 'temperature', 70));
+    state.receive(sample('line1/press2', 'temperature', 71));
+    await waitFor(() => answers.some((m) => m.topic === 'fidelity/report'), 'a periodic report', 3000);
+    const report = answers.find((m) => m.topic === 'fidelity/report').payload;
+    assert.equal(report.overall.signals, 2);
+    assert.deepEqual(Object.keys(report.assets).sort(), ['line1/press1', 'line1/press2']);
+    assert.equal(report.assets['line1/press2'].signals, 1);
+  });
+
   // Persistence across a real Node-RED restart: test/integration/twin-state-restart.test.js.
 });

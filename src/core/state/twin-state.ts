@@ -149,6 +149,23 @@ export class TwinState {
     return fidelityOf(this.root, assetPath, this.now(), this.startedAt);
   }
 
+  /** Fidelity of every asset that holds signals itself (machines, usually), at most `limit` of them. */
+  fidelityByAsset(limit = 1000): Record<string, Fidelity> {
+    const result: Record<string, Fidelity> = Object.create(null) as Record<string, Fidelity>;
+    const now = this.now();
+    let count = 0;
+    const visit = (node: AssetNode): void => {
+      if (count >= limit) return;
+      if (node.signals.size > 0 && node.path) {
+        result[node.path] = fidelityOf(this.root, node.path, now, this.startedAt);
+        count += 1;
+      }
+      for (const child of node.children.values()) visit(child);
+    };
+    visit(this.root);
+    return result;
+  }
+
   get size(): number {
     return this.records.size;
   }

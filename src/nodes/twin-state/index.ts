@@ -141,7 +141,8 @@ export = function registerTwinState(RED: NodeAPI): void {
     const periodic = setInterval(() => {
       if (settings.fidelityIntervalMs > 0 && Date.now() - lastFidelityAt >= settings.fidelityIntervalMs) {
         lastFidelityAt = Date.now();
-        node.send([null, null, { topic: 'fidelity', payload: state.fidelity(), asset: '', modelRevision }] as unknown as NodeMessage[]);
+        const report = { overall: state.fidelity(), assets: state.fidelityByAsset() };
+        node.send([null, null, { topic: 'fidelity/report', payload: report, modelRevision }] as unknown as NodeMessage[]);
       }
       sendProposal(learning.tick());
       if (Date.now() - startedAt >= settings.missingGraceMs) emitEvents(state.missingSignals(settings.missingGraceMs));

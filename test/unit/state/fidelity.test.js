@@ -69,3 +69,18 @@ describe('twin state: fidelity', () => {
     assert.equal(state.fidelity('').signals, 6);
   });
 });
+
+describe('twin state: fidelity by asset', () => {
+  it('reports every asset that holds signals, each with its own figures, and the same as asking for it', () => {
+    const clock = fakeClock();
+    const state = new TwinState({ model: plantModel(), now: clock.now });
+    state.update(sample('plant/line1/press1/temperature', 70, clock, { unit: 'degC' }));
+    const byAsset = state.fidelityByAsset();
+    const paths = Object.keys(byAsset).sort();
+    assert.ok(paths.length >= 2, paths.join(', '));
+    for (const path of paths) assert.deepEqual(byAsset[path], state.fidelity(path), path);
+    assert.equal(byAsset['plant/line1/press1'].fresh, 1);
+    assert.equal(Object.getPrototypeOf(byAsset), null);
+    assert.equal(Object.keys(state.fidelityByAsset(1)).length, 1, 'the limit holds');
+  });
+});
