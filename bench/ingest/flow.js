@@ -1,7 +1,7 @@
 'use strict';
 /**
- * The Node-RED user directory of the ingest benchmark: this package linked into node_modules (with
- * scripts/start.js's linkPackageInto, as `npm start` does), a settings file and the minimal flow:
+ * The flows of the ingest benchmark, in a Node-RED user directory prepared by bench/lib/bench-node-red.js
+ * (this package and the count node linked into node_modules, a settings file). The minimal flow:
  *
  *   twin-source (MQTT 127.0.0.1:1883) <- twin-ingest "bench/<run>/+line/+machine/+signal", QoS 0 --+
  *   catch (scope: the ingest) -------------------------------------------------------------------+--> count (bench-count)
@@ -83,31 +83,10 @@ function fullFlow(runId) {
   ];
 }
 
-function settingsText(port) {
-  return `// Written by bench/ingest/flow.js for one benchmark run.
-module.exports = {
-    uiHost: '127.0.0.1',
-    uiPort: ${port},
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    telemetry: { enabled: false },
-    // benchDiag: event-loop delay, GC pauses and memory of this process (bench/ingest/diagnostics.js).
-    functionGlobalContext: {
-        benchDiag: require(${JSON.stringify(require.resolve('./diagnostics'))}).createDiagnostics(),
-    },
-};
-`;
-}
-
-/** Writes settings.js and flows.json (the minimal flow) into `userDir` (which linkPackageInto has prepared). */
-function writeUserDir(userDir, { runId, port }) {
-  // The counting node is a module of its own in the user directory, beside this package.
-  fs.symlinkSync(path.join(__dirname, 'count-node'), path.join(userDir, 'node_modules', 'twinloop-bench-count'), 'dir');
-  const settingsFile = path.join(userDir, 'settings.js');
-  fs.writeFileSync(settingsFile, settingsText(port));
+/** Writes flows.json (the minimal flow) into `userDir` (prepared by bench/lib/bench-node-red.js); returns the topics. */
+function writeFlows(userDir, runId) {
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(minimalFlow(runId), null, 2));
-  return { settingsFile, topics: topicsFor(runId) };
+  return topicsFor(runId);
 }
 
-module.exports = { writeUserDir, topicsFor, minimalFlow, fullFlow };
+module.exports = { writeFlows, topicsFor, minimalFlow, fullFlow };

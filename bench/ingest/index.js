@@ -33,29 +33,24 @@
  * closed loop (defaults 1000 / 100).
  */
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const mqtt = require('mqtt');
-const { linkPackageInto } = require('../../scripts/start');
-const { forkHelper, spawnNodeRed, stopChild, freePort, memoryOf, cpuMeter, brokerPid, installCleanup } = require('../lib/processes');
-const { writeUserDir, fullFlow } = require('./flow');
+const { forkHelper, stopChild, memoryOf, cpuMeter, brokerPid, installCleanup } = require('../lib/processes');
+const { startBenchNodeRed, waitForFlow } = require('../lib/bench-node-red');
+const {
+  outDir, BROKER, sleep, round, benchConfig, startResult, countNodeCommands, probe, settle, deliveryFigures, loopFigures, signalsIn, finish, runMain,
+} = require('../lib/bench-run');
+const { writeFlows, fullFlow } = require('./flow');
 const { percentile } = require('./counter');
 
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
-const BROKER = process.env.BENCH_BROKER || 'mqtt://127.0.0.1:1883';
 
-const CONFIG = {
-  qos: 0,
-  distinctTopics: 10000,
-  ackEvery: Number(process.env.BENCH_ACK_EVERY) || 100,
-  window: Number(process.env.BENCH_WINDOW) || 1000,
+const CONFIG = benchConfig({}, {
   rss: { rate: 10000, count: 30000, timeLimitMs: 20000 },
   latency: { rate: 5000, count: 50000, timeLimitMs: 20000 },
   throughput: { warmupMs: 1500, durationMs: 5000, rounds: 2, stallMs: 1000 },
   settleMs: 2000,
-  startTimeLimitMs: 60000,
-};
+});
 
 const TARGETS = {
   ratio: 0.6, // (b) >= 60 % of (a)
@@ -63,8 +58,6 @@ const TARGETS = {
   rssMB: 150,
 };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const clock = () => performance.timeOrigin + performance.now();
 const log = (...args) => console.log('[ingest]', ...args);
 
 /** MQTT client of the orchestrator: commands to the flow's count node, $SYS for the broker's drop counter. */
@@ -112,64 +105,26 @@ async function rssReading(pid, { readings = 5, everyMs = 400 } = {}) {
   return { rssMiB: round(values[Math.floor(values.length / 2)], 1), rssMB: round((values[Math.floor(values.length / 2)] * 1048576) / 1e6, 1), readingsMiB: values.map((v) => round(v, 1)), peakHwmMiB: round(hwm, 1) };
 }
 
-function round(value, digits = 0) {
-  if (value === null || value === undefined || !Number.isFinite(value)) return value;
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
 async function main() {
   installCleanup();
   if (!fs.existsSync(path.join(root, 'nodes', 'twin-ingest.js'))) throw new Error('The package is not built: run `npm run build` first.');
   fs.mkdirSync(outDir, { recursive: true });
-  const started = new Date();
-  const runId = `r${started.getTime().toString(36)}${process.pid.toString(36)}`;
-  const result = {
-    bench: 'ingest',
-    date: started.toISOString(),
-    command: 'npm run bench',
-    runId,
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      memoryGB: round(os.totalmem() / 1e9, 1),
-      loadAverageAtStart: os.loadavg().map((v) => round(v, 2)),
-      node: process.version,
-      nodeRed: require('node-red/package.json').version,
-      mqttJs: require('mqtt/package.json').version,
-      broker: BROKER,
-    },
-    config: CONFIG,
-    phases: {},
-    targets: [],
-    checks: [],
-    notes: [],
-  };
+  const { started, runId, result } = startResult({ bench: 'ingest', command: 'npm run bench', runIdPrefix: 'r', config: CONFIG });
 
   // --- processes -----------------------------------------------------------------------------
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinloop-bench-'));
-  process.on('exit', () => fs.rmSync(userDir, { recursive: true, force: true }));
-  linkPackageInto(userDir, 'twinloop-bench');
-  const port = await freePort();
-  const { settingsFile, topics } = writeUserDir(userDir, { runId, port });
-  const profile = process.env.BENCH_CPU_PROF === '1';
-  const profileDir = path.join(outDir, 'profiles');
-  if (profile) fs.mkdirSync(profileDir, { recursive: true });
-  const nodeRedLog = path.join(outDir, 'ingest-node-red.log');
   const publisher = forkHelper(path.join(__dirname, 'publisher.js'), 'publisher');
   const bare = forkHelper(path.join(__dirname, 'bare-subscriber.js'), 'bare subscriber');
-  const nodeRed = spawnNodeRed({
-    redJs: require.resolve('node-red/red.js'),
-    userDir,
-    port,
-    settingsFile,
+  const { port, flows: topics, nodeRed, nodeRedLog, profile, profileDir } = await startBenchNodeRed({
+    name: 'ingest',
+    outDir,
+    tmpPrefix: 'twinloop-bench-',
+    packageName: 'twinloop-bench',
     // --expose-gc only lets the orchestrator ask for a full GC AFTER each RSS reading, to report the
     // live heap beside it (diagnosis); it does not change how V8 collects.
-    nodeArgs: ['--expose-gc', ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
-    logFile: nodeRedLog,
+    exposeGc: true,
+    writeFlows: (userDir) => writeFlows(userDir, runId),
   });
   result.nodeRedCommand = nodeRed.commandLine;
-  log(`Node-RED pid ${nodeRed.pid}, port ${port}, user dir ${userDir}, log ${path.relative(root, nodeRedLog)}`);
   const ctl = await controlClient(topics);
 
   const mosquittoPid = brokerPid();
@@ -191,29 +146,13 @@ async function main() {
       pid: nodeRed.pid,
       runId: consumerRunId,
       ackTopic: topics.ack,
-      async reset(phase, ackEvery) {
-        const reply = await ctl.command('reset', { phase, ackEvery }, 5000);
-        if (!reply) throw new Error('the flow did not answer a reset command');
-      },
-      async snapshot() {
-        const reply = await ctl.command('snapshot', {}, 5000);
-        if (!reply) throw new Error('the flow did not answer a snapshot command');
-        return reply.snapshot;
-      },
+      ...countNodeCommands(ctl.command),
     };
   }
 
   /** Waits until the count node answers a ping (flows running, the twin-source's connection up). */
-  async function waitForFlow(timeLimitMs, what) {
-    const deadline = Date.now() + timeLimitMs;
-    let ping = null;
-    while (!ping) {
-      if (nodeRed.exitCode !== null) throw new Error(`Node-RED exited with ${nodeRed.exitCode}; see ${nodeRedLog}`);
-      if (Date.now() > deadline) throw new Error(`Node-RED's flow did not answer within ${timeLimitMs / 1000} s ${what}; see ${nodeRedLog}`);
-      ping = await ctl.command('ping', {}, 500);
-    }
-  }
-  await waitForFlow(CONFIG.startTimeLimitMs, 'after start');
+  const flowAnswers = (timeLimitMs, what) => waitForFlow({ nodeRed, nodeRedLog, pings: [() => ctl.command('ping', {}, 500)], timeLimitMs, what });
+  await flowAnswers(CONFIG.startTimeLimitMs, 'after start');
   result.phases.start = { readyAfterS: round((Date.now() - started.getTime()) / 1000, 1), flow: 'minimal' };
   await bare.request({ cmd: 'subscribe', filter: `bench/${consumers.bare.runId}/+/+/+` });
   log(`Node-RED ready after ${result.phases.start.readyAfterS} s`);
@@ -231,36 +170,10 @@ async function main() {
   }
   result.phases.idle.liveHeapAfterGc = await liveHeap();
 
-  async function probe(consumer) {
-    await consumer.reset('probe', 0);
-    const deadline = Date.now() + 15000;
-    for (;;) {
-      await publisher.request({ cmd: 'single', topic: `bench/${consumer.runId}/probe/probe/ready`, payload: JSON.stringify({ value: 0, ts: clock() }) });
-      await sleep(200);
-      const snap = await consumer.snapshot();
-      if (snap.n > 0) return snap;
-      if (Date.now() > deadline) throw new Error(`${consumer.label}: no probe sample arrived within 15 s`);
-    }
-  }
   // (c) needs the full flow: probed after its deploy.
-  for (const key of ['bare', 'ingest']) await probe(consumers[key]);
+  for (const key of ['bare', 'ingest']) await probe(publisher, consumers[key]);
   const clockCheck = await publisher.request({ cmd: 'clock' });
   result.notes.push(`clock check: publisher performance clock - Date.now() = ${round(clockCheck.clock - clockCheck.dateNow, 2)} ms (Date.now() has 1 ms steps)`);
-
-  /** Polls the consumer until it has counted `expected` or stops counting for 2 s (or the time limit). */
-  async function settle(consumer, expected, timeLimitMs = 15000) {
-    const deadline = Date.now() + timeLimitMs;
-    let snap = await consumer.snapshot();
-    let lastN = -1;
-    let quietSince = Date.now();
-    while (snap.n < expected && Date.now() < deadline) {
-      if (snap.n !== lastN) { lastN = snap.n; quietSince = Date.now(); }
-      else if (Date.now() - quietSince > 2000) break;
-      await sleep(150);
-      snap = await consumer.snapshot();
-    }
-    return snap;
-  }
 
   /** CPU use (% of one core) of the consumer, the publisher and the broker while the publisher sends. */
   function meterFor(consumer) {
@@ -268,19 +181,9 @@ async function main() {
   }
 
   function summarise(consumer, pub, snap, cpu) {
-    const spanS = (snap.lastAt - snap.firstAt) / 1000;
     const mean = snap.n ? snap.sumLatency / snap.n : null;
     return {
-      consumer: consumer.label,
-      sent: pub.sent,
-      counted: snap.n,
-      lost: pub.sent - snap.n,
-      rejectedByIngest: snap.errors,
-      lastError: snap.lastError || undefined,
-      sendSeconds: round(pub.sendSeconds, 2),
-      sendRate: round(pub.achievedRate),
-      receiveSeconds: round(spanS, 2),
-      msgPerS: spanS > 0 ? round((snap.n - 1) / spanS) : null,
+      ...deliveryFigures(consumer, pub, snap, 'rejectedByIngest'),
       latencyMs: {
         p50: round(percentile(snap, 50), 1),
         p90: round(percentile(snap, 90), 1),
@@ -291,8 +194,7 @@ async function main() {
         negativeClamped: snap.negative,
       },
       cpuPercentOfOneCore: cpu,
-      closedLoop: pub.stalls === undefined ? undefined : { stalls: pub.stalls, windowWaits: pub.windowWaits },
-      publisherTimedOut: pub.timedOut || undefined,
+      ...loopFigures(pub),
       ingestStatus: snap.lastStatus || undefined,
       consumerProcess: snap.diagnostics,
     };
@@ -340,9 +242,9 @@ async function main() {
       signal: AbortSignal.timeout(15000),
     });
     if (!response.ok) throw new Error(`deploying the full flow failed: HTTP ${response.status} ${await response.text()}`);
-    await waitForFlow(30000, 'after deploying the full flow');
+    await flowAnswers(30000, 'after deploying the full flow');
     // The deploy restarted every node: probe (b) again, and (c) for the first time.
-    for (const key of ['ingest', 'plain']) await probe(consumers[key]);
+    for (const key of ['ingest', 'plain']) await probe(publisher, consumers[key]);
     result.phases.deploy = { flow: 'full', answeredAndProbedAfterS: round((Date.now() - deployStarted) / 1000, 1) };
     log(`full flow deployed (consumer (c) added), answering and probed after ${result.phases.deploy.answeredAndProbedAfterS} s`);
   }
@@ -419,20 +321,15 @@ async function main() {
     pass: lost.length === 0,
     display: lost.length ? lost.map(([name, p]) => `${name}: ${p.lost} lost, ${p.rejectedByIngest} rejected`).join('; ') : 'none lost',
   });
-  const signals = /(\d[\d,.]*)\s*signal/.exec(result.phases.rss.ingestStatus || '');
   result.checks.push({
     name: 'ingest status shows >= 10,000 signals after the rss phase',
-    pass: !!signals && Number(signals[1].replace(/[,.]/g, '')) >= CONFIG.distinctTopics,
+    pass: signalsIn(result.phases.rss.ingestStatus) >= CONFIG.distinctTopics,
     display: `"${result.phases.rss.ingestStatus}"`,
   });
-  result.pass = result.targets.every((t) => t.pass) && result.checks.every((c) => c.pass);
-
-  fs.writeFileSync(path.join(outDir, 'ingest.json'), `${JSON.stringify(result, null, 2)}\n`);
-  printTable(result);
-  return result.pass;
+  return finish('ingest', result, tableRows(result));
 }
 
-function printTable(result) {
+function tableRows(result) {
   const rows = [];
   const t = result.phases.throughput;
   const lat = result.phases.latency;
@@ -448,22 +345,7 @@ function printTable(result) {
   rows.push(['Node-RED RSS idle (minimal flow)', `${result.phases.idle.rss.rssMiB} MiB (${result.phases.idle.rss.rssMB} MB)`, 'baseline', heap(result.phases.idle)]);
   rows.push(['RSS after 10k signals (minimal flow)', `${result.phases.rss.rssAfter.rssMiB} MiB (${result.phases.rss.rssAfter.rssMB} MB)`, '<= 150 MB', `+${result.phases.rss.rssGrowthMiB} MiB over idle; ${heap(result.phases.rss)} (+${result.phases.rss.liveHeapGrowthMiB})`]);
   rows.push(['Node-RED RSS at the end (full flow)', `${result.phases.final.rss.rssMiB} MiB`, 'info', `peak (VmHWM) ${result.phases.final.rss.peakHwmMiB} MiB; ${heap(result.phases.final)}`]);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), ['measure', 'value', 'target', 'per round / detail'][i].length));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
-  console.log('');
-  console.log(line(['measure', 'value', 'target', 'per round / detail']));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  for (const row of rows) console.log(line(row));
-  console.log('');
-  for (const target of [...result.targets, ...result.checks]) console.log(`${target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.display}${target.target ? ` (target ${target.target})` : ''}`);
-  for (const note of result.notes) console.log(`note: ${note}`);
-  console.log(`results: bench/out/ingest.json`);
+  return rows;
 }
 
-main().then(
-  (pass) => process.exit(pass ? 0 : 1),
-  (err) => {
-    console.error(`[ingest] failed: ${err.stack || err}`);
-    process.exit(2);
-  },
-);
+runMain('ingest', main);

@@ -1,9 +1,8 @@
 'use strict';
 /**
- * The Node-RED user directory of the state-node benchmark: this package linked into node_modules
- * (scripts/start.js's linkPackageInto, by the caller), the ingest benchmark's counting node linked
- * beside it (as bench/ingest/flow.js does), a settings file and one flow with two paths, each with
- * a twin-source (connection) of its own:
+ * The flow of the state-node benchmark, in a Node-RED user directory prepared by
+ * bench/lib/bench-node-red.js (this package and the ingest benchmark's counting node linked into
+ * node_modules, a settings file): one flow with two paths, each with a twin-source (connection) of its own:
  *
  *   baseline  source b <- twin-ingest "bench/<run>b/+line/+machine/+signal" --------------------> count (bench.count.base)
  *   state     source s <- twin-ingest "bench/<run>s/+line/+machine/+signal" --> twin-state --(1)--> count (bench.count.state)
@@ -83,31 +82,10 @@ function stateFlow(runId) {
   ];
 }
 
-function settingsText(port) {
-  return `// Written by bench/state-node/flow.js for one benchmark run.
-module.exports = {
-    uiHost: '127.0.0.1',
-    uiPort: ${port},
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    telemetry: { enabled: false },
-    // benchDiag (the count node needs it): event-loop delay, GC pauses and memory of this process.
-    functionGlobalContext: {
-        benchDiag: require(${JSON.stringify(require.resolve('../ingest/diagnostics'))}).createDiagnostics(),
-    },
-};
-`;
-}
-
-/** Links the count node and writes settings.js and flows.json into `userDir` (prepared by linkPackageInto). */
-function writeUserDir(userDir, { runId, port }) {
-  // The counting node is a module of its own in the user directory, as bench/ingest/flow.js links it.
-  fs.symlinkSync(path.join(__dirname, '..', 'ingest', 'count-node'), path.join(userDir, 'node_modules', 'twinloop-bench-count'), 'dir');
-  const settingsFile = path.join(userDir, 'settings.js');
-  fs.writeFileSync(settingsFile, settingsText(port));
+/** Writes flows.json into `userDir` (prepared by bench/lib/bench-node-red.js); returns the topics of both paths. */
+function writeFlows(userDir, runId) {
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(stateFlow(runId), null, 2));
-  return { settingsFile, topics: pathTopics(runId) };
+  return pathTopics(runId);
 }
 
-module.exports = { writeUserDir, stateFlow, pathTopics };
+module.exports = { writeFlows, stateFlow, pathTopics };

@@ -15,7 +15,7 @@
  * twin-state: history 100, persist off, fidelity interval 0, no model (every signal added).
  * Reused from the ingest benchmark: the publisher process (bench/ingest/publisher.js: 10,000 topics
  * cycled, closed loop), the counting node (bench/ingest/count-node, running bench/ingest/counter.js),
- * the process helpers (bench/lib/processes.js) and scripts/start.js's linkPackageInto.
+ * the process helpers (bench/lib/processes.js) and the Node-RED start-up (bench/lib/bench-node-red.js).
  *
  * Phases, in order (each with a message count or duration and a time limit):
  *   start       Node-RED up, both count nodes answer, one probe sample per path arrives
@@ -42,22 +42,20 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const mqtt = require('mqtt');
-const { linkPackageInto } = require('../../scripts/start');
-const { forkHelper, spawnNodeRed, stopChild, freePort, memoryOf, cpuMeter, brokerPid, installCleanup } = require('../lib/processes');
+const { forkHelper, stopChild, memoryOf, cpuMeter, brokerPid, installCleanup } = require('../lib/processes');
+const { startBenchNodeRed, waitForFlow } = require('../lib/bench-node-red');
+const {
+  outDir, BROKER, sleep, round, benchConfig, startResult, countNodeCommands, probe, settle, deliveryFigures, loopFigures, signalsIn, finish, runMain,
+} = require('../lib/bench-run');
 const { percentile } = require('../ingest/counter');
-const { writeUserDir } = require('./flow');
+const { writeFlows } = require('./flow');
 
 const NAME = 'state-node';
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
-const BROKER = process.env.BENCH_BROKER || 'mqtt://127.0.0.1:1883';
 
-const CONFIG = {
-  qos: 0,
-  distinctTopics: 10000,
-  stateNode: { historyLength: 100, persist: false, fidelityInterval: 0, unknownSignals: 'add', model: 'none' },
-  ackEvery: Number(process.env.BENCH_ACK_EVERY) || 100,
-  window: Number(process.env.BENCH_WINDOW) || 1000,
+const STATE_NODE = { historyLength: 100, persist: false, fidelityInterval: 0, unknownSignals: 'add', model: 'none' };
+
+const CONFIG = benchConfig({ stateNode: STATE_NODE }, {
   fill: { rate: 10000, count: 20000, timeLimitMs: 15000 },
   // Closed-loop chunks on the state path until every signal's history holds its 100 points
   // (the rings grow 4, 8, ... 100 while they fill, and the heap grows by ~30 MiB: without this
@@ -65,20 +63,11 @@ const CONFIG = {
   historyFill: { samplesPerSignal: 100, chunkMs: 4000, timeLimitMs: 40000 },
   throughput: { warmupMs: 2000, durationMs: 5000, rounds: 3, stallMs: 1000 },
   settleMs: 1500,
-  startTimeLimitMs: 60000,
-};
+});
 
 const TARGETS = { stateMsgPerS: 50000 };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const clock = () => performance.timeOrigin + performance.now();
 const log = (...args) => console.log(`[${NAME}]`, ...args);
-
-function round(value, digits = 0) {
-  if (value === null || value === undefined || !Number.isFinite(value)) return value;
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
 
 /** The orchestrator's MQTT client: commands to the count nodes (one reply topic each). */
 async function controlClient(replyTopics) {
@@ -137,73 +126,33 @@ async function main() {
     throw new Error('The package is not built: run `npm run build` first.');
   }
   fs.mkdirSync(outDir, { recursive: true });
-  const started = new Date();
-  const runId = `s${started.getTime().toString(36)}${process.pid.toString(36)}`;
-  const result = {
-    bench: NAME,
-    date: started.toISOString(),
-    command: `npm run bench -- --no-build ${NAME}`,
-    runId,
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      memoryGB: round(os.totalmem() / 1e9, 1),
-      loadAverageAtStart: os.loadavg().map((v) => round(v, 2)),
-      node: process.version,
-      nodeRed: require('node-red/package.json').version,
-      mqttJs: require('mqtt/package.json').version,
-      broker: BROKER,
-    },
-    code: codeProvenance(),
-    config: CONFIG,
-    phases: {},
-    targets: [],
-    checks: [],
-    notes: [],
-  };
+  const { started, runId, result } = startResult({
+    bench: NAME, command: `npm run bench -- --no-build ${NAME}`, runIdPrefix: 's', config: CONFIG, code: codeProvenance(),
+  });
 
   // --- processes -----------------------------------------------------------------------------
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinloop-bench-sn-'));
-  process.on('exit', () => fs.rmSync(userDir, { recursive: true, force: true }));
-  linkPackageInto(userDir, 'twinloop-bench-state-node');
-  const port = await freePort();
-  const { settingsFile, topics } = writeUserDir(userDir, { runId, port });
-  const profile = process.env.BENCH_CPU_PROF === '1';
-  const profileDir = path.join(outDir, 'profiles');
-  if (profile) fs.mkdirSync(profileDir, { recursive: true });
-  const profilesBefore = profile ? new Set(fs.readdirSync(profileDir)) : new Set();
-  const nodeRedLog = path.join(outDir, `${NAME}-node-red.log`);
   const publisher = forkHelper(path.join(__dirname, '..', 'ingest', 'publisher.js'), 'publisher');
-  const nodeRed = spawnNodeRed({
-    redJs: require.resolve('node-red/red.js'),
-    userDir,
-    port,
-    settingsFile,
-    nodeArgs: [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
-    logFile: nodeRedLog,
+  const { flows: topics, nodeRed, nodeRedLog, profile, profileDir, profilesBefore } = await startBenchNodeRed({
+    name: NAME,
+    outDir,
+    tmpPrefix: 'twinloop-bench-sn-',
+    packageName: 'twinloop-bench-state-node',
+    writeFlows: (userDir) => writeFlows(userDir, runId),
   });
   result.nodeRedCommand = nodeRed.commandLine;
-  log(`Node-RED pid ${nodeRed.pid}, port ${port}, user dir ${userDir}, log ${path.relative(root, nodeRedLog)}`);
   const ctl = await controlClient([topics.base.reply, topics.state.reply]);
   const mosquittoPid = brokerPid();
 
   function consumer(key, label) {
     const t = topics[key];
+    const command = (op, extra, timeoutMs) => ctl.command(t.cmd, op, extra, timeoutMs);
     return {
       key,
       label,
       runId: `${runId}${key === 'base' ? 'b' : 's'}`,
       ackTopic: t.ack,
-      command: (op, extra, timeoutMs) => ctl.command(t.cmd, op, extra, timeoutMs),
-      async reset(phase, ackEvery) {
-        const reply = await ctl.command(t.cmd, 'reset', { phase, ackEvery }, 5000);
-        if (!reply) throw new Error(`${label}: the flow did not answer a reset command`);
-      },
-      async snapshot() {
-        const reply = await ctl.command(t.cmd, 'snapshot', {}, 5000);
-        if (!reply) throw new Error(`${label}: the flow did not answer a snapshot command`);
-        return reply.snapshot;
-      },
+      command,
+      ...countNodeCommands(command, `${label}: `),
     };
   }
   const consumers = {
@@ -212,69 +161,21 @@ async function main() {
   };
   const order = ['base', 'state'];
 
-  async function waitForFlow(timeLimitMs) {
-    const deadline = Date.now() + timeLimitMs;
-    for (const key of order) {
-      let ping = null;
-      while (!ping) {
-        if (nodeRed.exitCode !== null) throw new Error(`Node-RED exited with ${nodeRed.exitCode}; see ${nodeRedLog}`);
-        if (Date.now() > deadline) throw new Error(`Node-RED's flow did not answer within ${timeLimitMs / 1000} s; see ${nodeRedLog}`);
-        ping = await consumers[key].command('ping', {}, 500);
-      }
-    }
-  }
-  await waitForFlow(CONFIG.startTimeLimitMs);
+  await waitForFlow({ nodeRed, nodeRedLog, pings: order.map((key) => () => consumers[key].command('ping', {}, 500)), timeLimitMs: CONFIG.startTimeLimitMs });
 
-  async function probe(c) {
-    await c.reset('probe', 0);
-    const deadline = Date.now() + 15000;
-    for (;;) {
-      await publisher.request({ cmd: 'single', topic: `bench/${c.runId}/probe/probe/ready`, payload: JSON.stringify({ value: 0, ts: clock() }) });
-      await sleep(200);
-      const snap = await c.snapshot();
-      if (snap.n > 0) return snap;
-      if (Date.now() > deadline) throw new Error(`${c.label}: no probe sample arrived within 15 s`);
-    }
-  }
-  for (const key of order) await probe(consumers[key]);
+  for (const key of order) await probe(publisher, consumers[key]);
   result.phases.start = { readyAndProbedAfterS: round((Date.now() - started.getTime()) / 1000, 1), rss: await rssReading(nodeRed.pid) };
   log(`Node-RED ready and both paths probed after ${result.phases.start.readyAndProbedAfterS} s, RSS ${result.phases.start.rss.rssMiB} MiB`);
 
-  /** Polls the consumer until it has counted `expected` or stops counting for 2 s (or the time limit). */
-  async function settle(c, expected, timeLimitMs = 15000) {
-    const deadline = Date.now() + timeLimitMs;
-    let snap = await c.snapshot();
-    let lastN = -1;
-    let quietSince = Date.now();
-    while (snap.n < expected && Date.now() < deadline) {
-      if (snap.n !== lastN) { lastN = snap.n; quietSince = Date.now(); }
-      else if (Date.now() - quietSince > 2000) break;
-      await sleep(150);
-      snap = await c.snapshot();
-    }
-    return snap;
-  }
-
   function summarise(c, pub, snap, cpu) {
-    const spanS = (snap.lastAt - snap.firstAt) / 1000;
     return {
-      consumer: c.label,
-      sent: pub.sent,
-      counted: snap.n,
-      lost: pub.sent - snap.n,
-      rejected: snap.errors,
-      lastError: snap.lastError || undefined,
-      sendSeconds: round(pub.sendSeconds, 2),
-      sendRate: round(pub.achievedRate),
-      receiveSeconds: round(spanS, 2),
-      msgPerS: spanS > 0 ? round((snap.n - 1) / spanS) : null,
+      ...deliveryFigures(c, pub, snap, 'rejected'),
       // Queueing inside the closed loop's window: not comparable with paced latencies.
       inLoopLatencyMs: { p50: round(percentile(snap, 50), 1), p99: round(percentile(snap, 99), 1), max: round(snap.maxLatency, 1) },
       cpuPercentOfOneCore: cpu,
       // Node-RED CPU time per counted message (the meter spans the publisher's sending, ~ sendSeconds).
       nodeRedCpuUsPerMsg: snap.n > 0 && pub.sendSeconds > 0 ? round((cpu.nodeRed / 100) * pub.sendSeconds * 1e6 / snap.n, 2) : null,
-      closedLoop: pub.stalls === undefined ? undefined : { stalls: pub.stalls, windowWaits: pub.windowWaits },
-      publisherTimedOut: pub.timedOut || undefined,
+      ...loopFigures(pub),
       lastStatus: snap.lastStatus || undefined,
       nodeRedProcess: snap.diagnostics,
     };
@@ -398,10 +299,6 @@ async function main() {
     display: bad.length ? bad.map(([name, p]) => `${name}: ${p.lost} lost, ${p.rejected} rejected${p.lastError ? ` (${p.lastError})` : ''}`).join('; ') : `none lost (${everyPhase.reduce((s, [, p]) => s + p.sent, 0)} sent)`,
     value: totalLost,
   });
-  const signalsIn = (text) => {
-    const m = /(\d[\d,.]*)\s*signal/.exec(text || '');
-    return m ? Number(m[1].replace(/[,.]/g, '')) : 0;
-  };
   result.checks.push({
     name: 'twin-state status shows >= 10,000 signals after the fill',
     pass: signalsIn(statusAfterFill.state) >= CONFIG.distinctTopics,
@@ -412,14 +309,10 @@ async function main() {
     pass: result.phases.historyFill.reached,
     display: `${result.phases.historyFill.samplesThroughState} samples through the twin-state before the warm-up (goal ${result.phases.historyFill.goal})`,
   });
-  result.pass = result.targets.every((x) => x.pass) && result.checks.every((x) => x.pass);
-
-  fs.writeFileSync(path.join(outDir, `${NAME}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  printTable(result);
-  return result.pass;
+  return finish(NAME, result, tableRows(result));
 }
 
-function printTable(result) {
+function tableRows(result) {
   const t = result.phases.throughput;
   const median = (which) => {
     const v = t.rounds.map((r) => (which === 'cpuBase' ? r.base : r.state).nodeRedCpuUsPerMsg).sort((a, b) => a - b);
@@ -435,23 +328,7 @@ function printTable(result) {
     ['state path while the histories fill', `${result.phases.historyFill.chunks.map((c) => c.msgPerS).join(', ')} msg/s`, 'info', `${result.phases.historyFill.chunks.length} chunks of ${CONFIG.historyFill.chunkMs / 1000} s, ${result.phases.historyFill.samplesThroughState} samples through the state`],
     ['Node-RED RSS start / 10k signals / full histories / end', `${result.phases.start.rss.rssMiB} / ${result.phases.fill.rss.rssMiB} / ${result.phases.historyFill.rss.rssMiB} / ${result.phases.end.rss.rssMiB} MiB`, 'info', `peak ${result.phases.end.rss.peakHwmMiB} MiB; ${t.statePathMessagesTotal} samples through the twin-state`],
   ];
-  const heads = ['measure', 'value', 'target', 'per round / detail'];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), heads[i].length));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
-  console.log('');
-  console.log(line(heads));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  for (const row of rows) console.log(line(row));
-  console.log('');
-  for (const item of [...result.targets, ...result.checks]) console.log(`${item.pass ? 'PASS' : 'FAIL'}  ${item.name}: ${item.display}${item.target ? ` (target ${item.target})` : ''}`);
-  for (const note of result.notes) console.log(`note: ${note}`);
-  console.log(`results: bench/out/${NAME}.json`);
+  return rows;
 }
 
-main().then(
-  (pass) => process.exit(pass ? 0 : 1),
-  (err) => {
-    console.error(`[${NAME}] failed: ${err.stack || err}`);
-    process.exit(2);
-  },
-);
+runMain(NAME, main);
