@@ -99,8 +99,8 @@ export class DeviationMonitor {
 
   score(sample: MonitoredSample): { output: DeviationOutput; events: DeviationEvent[] } {
     // Checked before a detector is made for the key: a bad first sample leaves nothing behind.
-    if (typeof sample.value !== 'number' || !Number.isFinite(sample.value)) throw new InputError('not a number', `${sample.key}: the value is not a finite number`, sample.key);
-    if (typeof sample.time !== 'number' || !Number.isFinite(sample.time)) throw new InputError('bad time', `${sample.key}: the sample has no usable time`, sample.key);
+    if (typeof sample.value !== 'number' || !Number.isFinite(sample.value)) throw new InputError('not a number', 'the value is not a finite number', sample.key);
+    if (typeof sample.time !== 'number' || !Number.isFinite(sample.time)) throw new InputError('bad time', 'the sample has no usable time', sample.key);
     const watched = this.watch(sample.key);
     const prediction = watched.prediction;
     const matched = prediction && Math.abs(prediction.time - sample.time) <= this.tolerance ? prediction.value : undefined;
