@@ -11,4 +11,6 @@ export { AnomalyLikelihood } from './likelihood';
 export type { LikelihoodOptions, LikelihoodState } from './likelihood';
 export { SeverityGate } from './severity';
 export type { Severity, SeverityOptions, SeverityState } from './severity';
+export { StuckCheck } from './stuck';
+export type { StuckOptions, StuckState } from './stuck';
 export { erfc, upperTail, scoreOf } from './gaussian';

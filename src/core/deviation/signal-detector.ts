@@ -7,13 +7,18 @@
  *   likelihood = AnomalyLikelihood of the recent scores
  *   severity   = SeverityGate(likelihood), ok / warning / alarm
  *   driftState = worst of PageHinkley and Adwin on residual / sigma (so their defaults are in sigmas)
- *   isAnomaly  = |normalised| >= anomalyZ, or severity is not ok
+ *   stuck      = StuckCheck on the raw values (stuck.ts): a run of (near-)identical values far
+ *                longer than the learned normal runs; it raises severity to at least warning
+ *   isAnomaly  = |normalised| >= anomalyZ, or severity is not ok (stuck included)
  *
  * Learning: the first `warmupSamples` learned samples only learn (learning true, isAnomaly false,
  * severity ok, likelihood 0.5). freeze() stops learning (centre, sigma, predictor, the likelihood's
  * reference) while scoring goes on, so a slow departure is not learned away; the drift tests keep
  * running then, they are what should notice it. A constant bias of the residual is learned as
  * normal at the scale's rate, which is why the drift tests look at the raw residual.
+ * A stuck signal is still learned (as any other sample while not frozen): over a long freeze its
+ * near-zero residuals shrink sigma, so the release may be flagged as well. freeze() on the stuck
+ * warning avoids that.
  *
  * Bad input, none of which changes the state unless said:
  *   value / time not finite numbers, expected given but not finite  -> InputError 'bad value' etc.
@@ -23,7 +28,8 @@
  *   time - last time > maxGapMs (a gap)                             -> statistics kept; this sample is
  *     learning (gap: true): the self-prediction restarts from it, the recent scores and severity are
  *     cleared, and it teaches neither scale, likelihood nor drift tests (the plant may be restarting).
- * Saved form: toJSON() / SignalDetector.fromJSON(data, options); options are not saved.
+ * Saved form: toJSON() / SignalDetector.fromJSON(data, options); options are not saved. A state
+ * saved before the stuck check existed (no `stuck`) loads with a fresh stuck check.
  */
 import { ConfigError, InputError } from '../errors';
 import { Adwin, AdwinOptions, DriftState, PageHinkley, PageHinkleyOptions } from './drift';
@@ -32,6 +38,7 @@ import { LevelPredictor, LevelPredictorOptions } from './level-predictor';
 import { AnomalyLikelihood, LikelihoodOptions, LikelihoodState } from './likelihood';
 import { finite, RobustScale, RobustScaleOptions, RobustScaleState } from './robust-scale';
 import { Severity, SeverityGate, SeverityOptions, SeverityState } from './severity';
+import { StuckCheck, StuckOptions, StuckState } from './stuck';
 
 export interface DeviationSample {
   value: number;
@@ -56,6 +63,8 @@ export interface DeviationResult {
   duplicate: boolean;
   /** The sample came after a gap longer than maxGapMs. */
   gap: boolean;
+  /** The value has stayed (near-)identical for far longer than normal (stuck.ts); severity is at least warning then. */
+  stuck?: boolean;
 }
 
 export interface SignalDetectorOptions {
@@ -73,6 +82,7 @@ export interface SignalDetectorOptions {
   severity?: SeverityOptions;
   pageHinkley?: PageHinkleyOptions;
   adwin?: AdwinOptions;
+  stuck?: StuckOptions;
 }
 
 export interface SignalDetectorState {
@@ -89,6 +99,8 @@ export interface SignalDetectorState {
   severity: SeverityState;
   pageHinkley: number[];
   adwin: ReturnType<Adwin['toJSON']>;
+  /** Missing in states saved before the stuck check existed. */
+  stuck?: StuckState;
 }
 
 const DRIFT_RANK: Record<DriftState, number> = { none: 0, warning: 1, drift: 2 };
@@ -104,6 +116,7 @@ export class SignalDetector {
   private readonly severity: SeverityGate;
   private readonly pageHinkley: PageHinkley;
   private readonly adwin: Adwin;
+  private readonly stuckCheck: StuckCheck;
   private learned = 0;
   private frozen = false;
   private lastTime: number | undefined;
@@ -124,6 +137,7 @@ export class SignalDetector {
     this.severity = new SeverityGate(options.severity);
     this.pageHinkley = new PageHinkley(options.pageHinkley);
     this.adwin = new Adwin(options.adwin);
+    this.stuckCheck = new StuckCheck(options.stuck);
   }
 
   /** True while learning is stopped by freeze(). */
@@ -158,11 +172,15 @@ export class SignalDetector {
     let severity: Severity = 'ok';
     let driftState: DriftState = 'none';
     let isAnomaly = false;
+    let stuck = false;
     if (gap) {
       this.likelihood.clearRecent();
       this.severity.reset();
+      this.stuckCheck.restart(value, learn);
       if (learn) this.predictor.reseed(value);
     } else {
+      // Tolerance from sigma before this sample (minScale, i.e. exact repeats, until it is known).
+      stuck = this.stuckCheck.update(value, this.stuckCheck.relTolerance * this.scale.scale(), learn) && !learning;
       if (!learning) {
         likelihood = this.likelihood.update(score, learn);
         const x = residual / this.scale.scale();
@@ -170,6 +188,7 @@ export class SignalDetector {
         const b = this.adwin.update(x);
         driftState = DRIFT_RANK[a] >= DRIFT_RANK[b] ? a : b;
         severity = this.severity.update(likelihood, time);
+        if (stuck && severity === 'ok') severity = 'warning';
         isAnomaly = severity !== 'ok' || Math.abs(normalised) >= this.anomalyZ;
       }
       if (learn) {
@@ -180,7 +199,7 @@ export class SignalDetector {
     }
     this.lastTime = time;
     this.lastValue = value;
-    const result: DeviationResult = { value, expected: prediction, residual, normalised, score, likelihood, isAnomaly, severity, driftState, learning, duplicate: false, gap };
+    const result: DeviationResult = { value, expected: prediction, residual, normalised, score, likelihood, isAnomaly, severity, driftState, learning, duplicate: false, gap, stuck };
     this.last = result;
     return result;
   }
@@ -202,6 +221,7 @@ export class SignalDetector {
     this.severity.reset();
     this.pageHinkley.reset();
     this.adwin.reset();
+    this.stuckCheck.reset();
     this.learned = 0;
     this.lastTime = undefined;
     this.lastValue = undefined;
@@ -223,6 +243,7 @@ export class SignalDetector {
       severity: this.severity.toJSON(),
       pageHinkley: this.pageHinkley.toJSON(),
       adwin: this.adwin.toJSON(),
+      stuck: this.stuckCheck.toJSON(),
     };
   }
 
@@ -241,6 +262,7 @@ export class SignalDetector {
     d.severity.restore(data.severity);
     d.pageHinkley.restore(data.pageHinkley);
     d.adwin.restore(data.adwin);
+    if (data.stuck !== undefined && data.stuck !== null) d.stuckCheck.restore(data.stuck);
     d.learned = data.learned;
     d.frozen = data.frozen;
     d.lastTime = data.lastTime ?? undefined;
