@@ -37,7 +37,7 @@ export type Translate = (key: string, substitutions?: Record<string, unknown>) =
  * show a key instead of words.
  */
 export function translator(RED: NodeAPI): Translate {
-  return (key, substitutions) => {
+  const translate = (key: string, substitutions?: Record<string, unknown>): string => {
     const translated = RED._(key, substitutions);
     if (translated !== key) return translated;
     const english = lookup(englishCatalog(key.split('.')[0]), key);
@@ -45,5 +45,16 @@ export function translator(RED: NodeAPI): Translate {
     return english.replace(/__(\w+)__/g, (whole, name: string) =>
       substitutions && Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole,
     );
+  };
+  // Plurals are chosen here ("1 signal", "2 signals") rather than left to i18next's plural rules,
+  // which differ between the i18next versions Node-RED 4.1 and 5 bring.
+  return (key, substitutions) => {
+    const count = substitutions?.count;
+    if (typeof count === 'number') {
+      const pluralKey = `${key}_${count === 1 ? 'one' : 'other'}`;
+      const plural = translate(pluralKey, substitutions);
+      if (plural !== pluralKey) return plural;
+    }
+    return translate(key, substitutions);
   };
 }

@@ -39,7 +39,13 @@ export function deviationSettings(def: TwinDeviationDef): DeviationSettings {
   const maxGapS = number(def.maxGap, undefined, 'gap');
   return {
     monitor: {
-      detector: { warmupSamples: warmup, maxGapMs: maxGapS === undefined || maxGapS === 0 ? Infinity : maxGapS * 1000 },
+      detector: {
+        warmupSamples: warmup,
+        maxGapMs: maxGapS === undefined || maxGapS === 0 ? Infinity : maxGapS * 1000,
+        // The likelihood compares recent scores with a history of scored samples; a short warm-up
+        // should not be followed by a long wait for that history.
+        likelihood: { minHistory: Math.min(100, warmup) },
+      },
       matchToleranceMs: number(def.tolerance, 1000, 'tolerance'),
     },
     persist: def.persist !== false,
