@@ -19,19 +19,7 @@ const AMPLITUDE = 4; // 8 sigma peak to peak
 const PERIOD_S = 7200;
 const SIGMA = 0.5;
 
-/** mulberry32, the same generator as test/unit/deviation/helpers.js; gauss by Box-Muller. */
-function seeded(seed) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  next.gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return next;
-}
+const { seeded } = require('../../scripts/lib/seeded-random');
 
 /** Fault types: duration in samples (Infinity = to the end of the stream). */
 const FAULTS = {

@@ -1,20 +1,9 @@
 'use strict';
-/** Shared by the deviation tests: a seeded generator (mulberry32) and Gaussian noise (Box-Muller). */
+/** Shared by the deviation tests: assertions; the seeded generator lives in scripts/lib/seeded-random.js. */
 const assert = require('assert/strict');
 const { InputError } = require('../../../dist/core/errors');
 
-function seeded(seed) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  next.gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return next;
-}
+const { seeded } = require('../../../scripts/lib/seeded-random');
 
 function close(actual, expected, tol = 1e-9, what = '') {
   assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not within ${tol} of ${expected}`);

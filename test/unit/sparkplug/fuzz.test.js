@@ -3,17 +3,8 @@ const assert = require('assert/strict');
 const { InputError } = require('../../../dist/core/errors');
 const { SparkplugSession, encodeSparkplugPayload, decodeSparkplugPayload, SparkplugDataType: T } = require('../../../dist/core/ingest/sparkplug');
 
-/** Seeded PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so a failure can be replayed. */
+const prng = require('../../../scripts/lib/seeded-random').seeded;
 
 const SEED = 20240611;
 const topics = ['NBIRTH', 'NDATA', 'NDEATH'].map((t) => `spBv1.0/Fuzz/${t}/edge`).concat(['DBIRTH', 'DDATA', 'DDEATH'].map((t) => `spBv1.0/Fuzz/${t}/edge/dev`));

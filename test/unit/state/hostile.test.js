@@ -4,17 +4,8 @@ const { TwinState } = require('../../../dist/core/state');
 const { InputError } = require('../../../dist/core/errors');
 const { T0, fakeClock, plantModel, sample } = require('./helpers');
 
-/** Seeded PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so a failure can be replayed. */
+const prng = require('../../../scripts/lib/seeded-random').seeded;
 
 const GOOD = 'plant/line1/press1/temperature';
 const nasty = [NaN, Infinity, -Infinity, undefined, null, {}, [], [1], { valueOf: () => 1 }, () => 1, Symbol('s'), 10n,
