@@ -8,6 +8,7 @@
  * by at most `matchToleranceMs`; otherwise the detector predicts the value itself (online).
  */
 import { ConfigError, InputError } from '../errors';
+import { AssetMonitor, type AssetDeviation, type AssetMonitorOptions, type SavedAsset } from './asset-monitor';
 import type { DriftState } from './drift';
 import type { Severity } from './severity';
 import { SignalDetector, type DeviationResult, type SignalDetectorOptions, type SignalDetectorState } from './signal-detector';
@@ -36,21 +37,29 @@ export interface DeviationOutput {
   isAnomaly: boolean;
   severity: Severity;
   driftState: DriftState;
-  /** Per-signal share of the deviation; for a single signal, all of it. */
+  /**
+   * Each signal's share of the asset's deviation (from the asset's T² + Q model once it has
+   * learned); before that, or for an asset of one signal, this signal's alone.
+   */
   attribution: Record<string, number>;
+  /** The asset's signals combined (T² and Q against their limits); null while not modelled. */
+  assetDeviation: Omit<AssetDeviation, 'attribution'> | null;
   learning: boolean;
 }
 
 export type DeviationEvent =
   | { type: 'anomaly-start'; key: string; asset: string; signal: string; severity: Severity; time: number }
   | { type: 'anomaly-end'; key: string; asset: string; signal: string; time: number; durationMs: number }
-  | { type: 'drift-warning' | 'drift'; key: string; asset: string; signal: string; time: number };
+  | { type: 'drift-warning' | 'drift'; key: string; asset: string; signal: string; time: number }
+  | { type: 'asset-anomaly-start' | 'asset-anomaly-end'; asset: string; time: number; attribution?: Record<string, number> };
 
 export interface DeviationMonitorOptions {
   detector?: SignalDetectorOptions;
   matchToleranceMs?: number;
   /** Most signals watched (default 100,000): invented keys cannot eat the memory. */
   maxSignals?: number;
+  /** The per-asset multivariate model; false turns it off. */
+  assets?: AssetMonitorOptions | false;
 }
 
 interface Watched {
@@ -65,10 +74,13 @@ export interface SavedDeviation {
   format: 'twinloop-deviation';
   version: 1;
   signals: Array<{ key: string; detector: SignalDetectorState }>;
+  assets?: SavedAsset[];
 }
 
 export class DeviationMonitor {
   private readonly watched = new Map<string, Watched>();
+  private readonly assetMonitor: AssetMonitor | undefined;
+  private readonly assetsInAnomaly = new Set<string>();
   private readonly tolerance: number;
   private readonly maxSignals: number;
   private frozen = false;
@@ -77,6 +89,7 @@ export class DeviationMonitor {
     this.tolerance = options.matchToleranceMs ?? 1000;
     this.maxSignals = options.maxSignals ?? 100_000;
     if (!(this.tolerance >= 0) || !Number.isFinite(this.tolerance)) throw new ConfigError('bad tolerance', 'the match tolerance must be a number of ms >= 0');
+    this.assetMonitor = options.assets === false ? undefined : new AssetMonitor(options.assets ?? {});
   }
 
   get size(): number {
@@ -106,6 +119,8 @@ export class DeviationMonitor {
     const matched = prediction && Math.abs(prediction.time - sample.time) <= this.tolerance ? prediction.value : undefined;
     const result: DeviationResult = watched.detector.score({ value: sample.value, time: sample.time, expected: matched });
     const events = this.eventsFor(sample, watched, result);
+    const asset = sample.asset && !result.duplicate ? this.assetMonitor?.observe(sample.asset, sample.signal, sample.value) : undefined;
+    if (asset) this.assetEvents(sample, asset, events);
     const output: DeviationOutput = {
       asset: sample.asset,
       signal: sample.signal,
@@ -118,7 +133,8 @@ export class DeviationMonitor {
       isAnomaly: result.isAnomaly,
       severity: result.severity,
       driftState: result.driftState,
-      attribution: { [sample.signal]: 1 },
+      attribution: asset ? asset.attribution : { [sample.signal]: 1 },
+      assetDeviation: asset ? { t2: asset.t2, t2Limit: asset.t2Limit, q: asset.q, qLimit: asset.qLimit, isAnomaly: asset.isAnomaly } : null,
       learning: result.learning,
     };
     return { output, events };
@@ -137,12 +153,26 @@ export class DeviationMonitor {
 
   /** Forgets what was learned, for one key or all. */
   reset(key?: string): void {
-    if (key === undefined) this.watched.clear();
-    else this.watched.delete(key);
+    if (key === undefined) {
+      this.watched.clear();
+      this.assetMonitor?.reset();
+      this.assetsInAnomaly.clear();
+      return;
+    }
+    this.watched.delete(key);
+    // A reset signal changes what its asset's combined model has learned: the asset learns again.
+    const asset = key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '';
+    this.assetMonitor?.reset(asset);
+    this.assetsInAnomaly.delete(asset);
   }
 
   toJSON(): SavedDeviation {
-    return { format: 'twinloop-deviation', version: 1, signals: [...this.watched].map(([key, w]) => ({ key, detector: w.detector.toJSON() })) };
+    return {
+      format: 'twinloop-deviation',
+      version: 1,
+      signals: [...this.watched].map(([key, w]) => ({ key, detector: w.detector.toJSON() })),
+      assets: this.assetMonitor?.toJSON(),
+    };
   }
 
   /** Restores what a previous run learned; a bad signal is skipped, the others are kept. */
@@ -162,6 +192,7 @@ export class DeviationMonitor {
         skipped += 1;
       }
     }
+    if (monitor.assetMonitor && saved.assets) skipped += monitor.assetMonitor.restore(saved.assets);
     return { monitor, skipped };
   }
 
@@ -174,6 +205,17 @@ export class DeviationMonitor {
       this.watched.set(key, watched);
     }
     return watched;
+  }
+
+  private assetEvents(sample: MonitoredSample, asset: AssetDeviation, events: DeviationEvent[]): void {
+    const was = this.assetsInAnomaly.has(sample.asset);
+    if (asset.isAnomaly && !was) {
+      this.assetsInAnomaly.add(sample.asset);
+      events.push({ type: 'asset-anomaly-start', asset: sample.asset, time: sample.time, attribution: asset.attribution });
+    } else if (!asset.isAnomaly && was) {
+      this.assetsInAnomaly.delete(sample.asset);
+      events.push({ type: 'asset-anomaly-end', asset: sample.asset, time: sample.time });
+    }
   }
 
   private eventsFor(sample: MonitoredSample, watched: Watched, result: DeviationResult): DeviationEvent[] {
