@@ -5,7 +5,8 @@ const { helper, load, collect, statuses, waitFor } = require('../support/flow-he
 function deviationFlow(settings = {}) {
   return [
     { id: 'tab', type: 'tab', label: 'test' },
-    { id: 'deviation', type: 'twin-deviation', z: 'tab', persist: false, ...settings, wires: [['scores'], ['events']] },
+    { id: 'deviation', type: 'twin-deviation', z: 'tab', persist: false, ...settings, wires: [['scores'], ['events'], ['answers']] },
+    { id: 'answers', type: 'helper', z: 'tab' },
     { id: 'scores', type: 'helper', z: 'tab' },
     { id: 'events', type: 'helper', z: 'tab' },
     { id: 'catch', type: 'catch', z: 'tab', scope: ['deviation'], uncaught: false, wires: [['caught']] },
@@ -70,6 +71,45 @@ describe('twin-deviation', function () {
     assert.ok(end && (end.payload.time - t0) / 1000 >= 200, 'and its end after the fault');
     assert.equal(events.filter((m) => m.topic === 'anomaly-start').length, 1, 'no false alarm before or after');
     assert.ok(seen.length > 0);
+  });
+
+  it('answers compare with the diverging signals, their asset and, from the twin model, the parameters to recalibrate', async function () {
+    const model = {
+      schemaVersion: 1, revision: 4, name: 'ovens', relationships: [],
+      assets: [{ name: 'l1', kind: 'line', signals: [], parameters: [], children: [{
+        name: 'oven1', kind: 'machine', children: [], signals: [{ name: 'temperature', unit: 'degC' }],
+        parameters: [{ name: 'heatLoss', value: 0.8, unit: 'W/K' }, { name: 'heaterEfficiency', value: 0.92, unit: null }],
+      }, {
+        name: 'oven2', kind: 'machine', children: [], signals: [{ name: 'temperature', unit: 'degC' }],
+        parameters: [{ name: 'heatLoss', value: 0.7, unit: 'W/K' }],
+      }] }],
+    };
+    const flow = deviationFlow({ warmup: 50, model: 'model' });
+    flow.push({ id: 'model', type: 'twin-model', model });
+    await load(flow);
+    const answers = collect('answers');
+    const node = helper.getNode('deviation');
+    const t0 = Date.now() - 1_000_000;
+    for (let i = 0; i < 300; i += 1) {
+      for (const oven of ['oven1', 'oven2']) {
+        const time = t0 + i * 1000;
+        const twin = 80 + Math.sin(i / 30);
+        const biased = oven === 'oven1' && i >= 200 ? 2 : 0; // oven 1 runs hotter than its twin from sample 200 on
+        const base = { asset: `l1/${oven}`, signal: 'temperature', sourceTime: time };
+        node.receive({ payload: { ...base, value: twin, predicted: true } });
+        node.receive({ payload: { ...base, value: twin + noise(i + (oven === 'oven2' ? 1000 : 0)) + biased } });
+      }
+    }
+    node.receive({ topic: 'compare', requestId: 7 });
+    await waitFor(() => answers.length === 1, 'the comparison');
+    const { signals, assets, parameters } = answers[0].payload;
+    assert.equal(answers[0].requestId, 7);
+    assert.equal(answers[0].modelRevision, 4);
+    assert.deepEqual(signals.filter((s) => s.diverging).map((s) => s.key), ['l1/oven1/temperature']);
+    assert.ok(signals.find((s) => s.key === 'l1/oven1/temperature').bias > 2);
+    assert.deepEqual(assets.map((a) => a.asset), ['l1/oven1']);
+    assert.deepEqual(parameters.map((p) => [p.asset, p.name]), [['l1/oven1', 'heatLoss'], ['l1/oven1', 'heaterEfficiency']]);
+    assert.deepEqual(parameters[0].because, ['l1/oven1/temperature']);
   });
 
   it('refuses text, NaN and time going backwards with a catchable error and keeps scoring', async function () {

@@ -64,6 +64,8 @@ export interface DeviationMonitorOptions {
 
 interface Watched {
   detector: SignalDetector;
+  /** Recent mean of the residual (EWMA): a lasting bias of the twin for this signal. */
+  bias: number;
   prediction?: { value: number; time: number };
   severity: Severity;
   driftState: DriftState;
@@ -75,6 +77,31 @@ export interface SavedDeviation {
   version: 1;
   signals: Array<{ key: string; detector: SignalDetectorState }>;
   assets?: SavedAsset[];
+}
+
+/** Weight of the newest sample in a signal's bias (about the last 40 samples count). */
+const biasRate = 0.05;
+/** A twin off by more than this many robust sigmas, on average, diverges for that signal. */
+const biasLimit = 2;
+
+export interface SignalComparison {
+  key: string;
+  asset: string;
+  signal: string;
+  severity: Severity;
+  driftState: DriftState;
+  /** Recent mean residual in robust sigmas (positive: the plant reads above the twin). */
+  bias: number;
+  diverging: boolean;
+}
+
+export interface ModelComparison {
+  /** Every watched signal, diverging first. */
+  signals: SignalComparison[];
+  /** Assets with at least one diverging signal or a combined anomaly. */
+  assets: Array<{ asset: string; divergingSignals: string[]; assetAnomaly: boolean }>;
+  /** Parameters of those assets, from the twin model: the candidates for recalibration. */
+  parameters: Array<{ asset: string; name: string; value: number; unit: string | null; because: string[] }>;
 }
 
 export class DeviationMonitor {
@@ -119,6 +146,7 @@ export class DeviationMonitor {
     const matched = prediction && Math.abs(prediction.time - sample.time) <= this.tolerance ? prediction.value : undefined;
     const result: DeviationResult = watched.detector.score({ value: sample.value, time: sample.time, expected: matched });
     const events = this.eventsFor(sample, watched, result);
+    if (!result.learning && !result.duplicate) watched.bias += biasRate * (result.residual - watched.bias);
     const asset = sample.asset && !result.duplicate ? this.assetMonitor?.observe(sample.asset, sample.signal, sample.value) : undefined;
     if (asset) this.assetEvents(sample, asset, events);
     const output: DeviationOutput = {
@@ -138,6 +166,42 @@ export class DeviationMonitor {
       learning: result.learning,
     };
     return { output, events };
+  }
+
+  /**
+   * Which elements of the twin depart from the plant, for recalibration: signals whose severity is
+   * raised, whose residual drifted or whose twin is biased; their assets; and, given the twin
+   * model, the parameters of those assets (the physics a calibration would fit).
+   */
+  compare(model?: { assets: Array<{ name: string; children: unknown[]; parameters: Array<{ name: string; value: number; unit: string | null }> }> }): ModelComparison {
+    const signals: SignalComparison[] = [];
+    for (const [key, w] of this.watched) {
+      const at = key.lastIndexOf('/');
+      const asset = at < 0 ? '' : key.slice(0, at);
+      // In robust sigmas of the residual: the detector's own scale follows a lasting offset only slowly.
+      const sigma = w.detector.residualSigma;
+      const bias = sigma > 0 ? w.bias / sigma : 0;
+      const diverging = w.severity !== 'ok' || w.driftState === 'drift' || Math.abs(bias) > biasLimit;
+      signals.push({ key, asset, signal: key.slice(at + 1), severity: w.severity, driftState: w.driftState, bias, diverging });
+    }
+    signals.sort((a, b) => Number(b.diverging) - Number(a.diverging) || Math.abs(b.bias) - Math.abs(a.bias));
+    const byAsset = new Map<string, string[]>();
+    for (const s of signals) if (s.diverging) byAsset.set(s.asset, [...(byAsset.get(s.asset) ?? []), s.key]);
+    for (const asset of this.assetsInAnomaly) if (!byAsset.has(asset)) byAsset.set(asset, []);
+    const assets = [...byAsset].map(([asset, divergingSignals]) => ({ asset, divergingSignals, assetAnomaly: this.assetsInAnomaly.has(asset) }));
+    const parameters: ModelComparison['parameters'] = [];
+    if (model) {
+      const walk = (list: typeof model.assets, prefix: string): void => {
+        for (const node of list) {
+          const path = prefix ? `${prefix}/${node.name}` : node.name;
+          const because = byAsset.get(path);
+          if (because) for (const p of node.parameters) parameters.push({ asset: path, name: p.name, value: p.value, unit: p.unit, because });
+          walk(node.children as typeof model.assets, path);
+        }
+      };
+      walk(model.assets, '');
+    }
+    return { signals, assets, parameters };
   }
 
   /** Learning control for every signal: frozen detectors score but stop learning. */
@@ -187,7 +251,7 @@ export class DeviationMonitor {
       try {
         if (typeof entry?.key !== 'string') throw new InputError('bad saved state', 'a saved signal has no key');
         const detector = SignalDetector.fromJSON(entry.detector, { ...options.detector, name: entry.key });
-        monitor.watched.set(entry.key, { detector, severity: 'ok', driftState: 'none' });
+        monitor.watched.set(entry.key, { detector, severity: 'ok', driftState: 'none', bias: 0 });
       } catch {
         skipped += 1;
       }
@@ -200,7 +264,7 @@ export class DeviationMonitor {
     let watched = this.watched.get(key);
     if (!watched) {
       if (this.watched.size >= this.maxSignals) throw new InputError('too many signals', `more than ${this.maxSignals} signals`, key);
-      watched = { detector: new SignalDetector({ ...this.options.detector, name: key }), severity: 'ok', driftState: 'none' };
+      watched = { detector: new SignalDetector({ ...this.options.detector, name: key }), severity: 'ok', driftState: 'none', bias: 0 };
       if (this.frozen) watched.detector.freeze();
       this.watched.set(key, watched);
     }

@@ -149,6 +149,11 @@ export class SignalDetector {
     return this.learned;
   }
 
+  /** The residual's robust sigma as learned so far: the yardstick for a lasting bias of the twin. */
+  get residualSigma(): number {
+    return this.scale.sigma;
+  }
+
   score(sample: DeviationSample): DeviationResult {
     if (sample === null || typeof sample !== 'object') throw new InputError('bad sample', 'a sample is an object {value, time, expected?}', this.name);
     const { value, time, expected } = sample;

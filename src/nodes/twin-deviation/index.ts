@@ -5,6 +5,7 @@ import { LiveStatus, Rejections } from '../common/live-status';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
+import type { TwinModelNode } from '../twin-model/model-node';
 import { readInput } from './messages';
 import { deviationSettings, migrateDeviationDef, type TwinDeviationDef } from './options';
 
@@ -27,6 +28,9 @@ export = function registerTwinDeviation(RED: NodeAPI): void {
       configError = isTwinError(err) ? (err as ConfigError) : new ConfigError('bad configuration', String(err));
       node.error(configError.message);
     }
+
+    const modelNode = def.model ? (RED.nodes.getNode(def.model) as TwinModelNode | null) : null;
+    const model = modelNode?.model;
 
     // What earlier runs learned comes back: detectors keep their baselines across redeploys and restarts.
     const context = node.context();
@@ -60,6 +64,10 @@ export = function registerTwinDeviation(RED: NodeAPI): void {
     node.on('input', (msg, send, done) => {
       try {
         const input = readInput(msg, Date.now());
+        if (input.kind === 'control' && input.command === 'compare') {
+          send([null, null, { ...msg, topic: 'compare', payload: monitor.compare(model), modelRevision: model?.revision ?? null }] as unknown as NodeMessage[]);
+          return done();
+        }
         if (input.kind === 'control') {
           if (input.command === 'freeze') monitor.freeze();
           if (input.command === 'resume') monitor.resume();

@@ -2,7 +2,7 @@ import { InputError } from '../../core/errors';
 import type { MonitoredSample } from '../../core/deviation/deviation-monitor';
 import type { NodeMessage } from '../common/red';
 
-export const controlCommands = ['freeze', 'resume', 'reset'] as const;
+export const controlCommands = ['freeze', 'resume', 'reset', 'compare'] as const;
 export type ControlCommand = (typeof controlCommands)[number];
 
 export type DeviationInput =

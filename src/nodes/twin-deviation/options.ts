@@ -4,6 +4,8 @@ import type { NodeDef } from '../common/red';
 
 export interface TwinDeviationDef extends NodeDef {
   configVersion?: number;
+  /** The twin-model config node (optional): names the parameters a recalibration would fit. */
+  model?: string;
   /** Samples each signal only learns from before it is scored. */
   warmup?: string | number;
   /** Seconds of silence counted as a gap; blank: none. */
