@@ -169,5 +169,5 @@ describe('twin-state', function () {
     assert.equal(report.assets['line1/press2'].signals, 1);
   });
 
-  // Persistence across a real Node-RED restart: test/integration/twin-state-restart.test.js.
+  // Persistence across a real Node-RED restart: test/integration/restart-persistence.test.js.
 });

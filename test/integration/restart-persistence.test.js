@@ -1,6 +1,6 @@
 'use strict';
 /**
- * twin-state persistence across a real Node-RED restart: a Node-RED process with the
+ * twin-state and twin-deviation persistence across a real Node-RED restart: a Node-RED process with the
  * localfilesystem context store (the settings line the README shows), samples in, a clean stop,
  * a start with a changed model, and a query over HTTP: what still matches the model is kept.
  */
@@ -34,7 +34,23 @@ function flows(twinModel) {
   ];
 }
 
-describe('twin-state across a real Node-RED restart (localfilesystem context)', function () {
+function deviationFlows() {
+  return [
+    { id: 'tab', type: 'tab', label: 'restart' },
+    { id: 'learn', type: 'inject', z: 'tab', props: [], repeat: '', once: false, x: 100, y: 40, wires: [['generate']] },
+    {
+      id: 'generate', type: 'function', z: 'tab', outputs: 1, x: 300, y: 40, wires: [['deviation']],
+      func: "const t0 = Date.now() - 200000; return [Array.from({ length: 150 }, (_, i) => ({ topic: 'l1/oven1/temperature', payload: { asset: 'l1/oven1', signal: 'temperature', value: 80 + Math.sin(i) * 0.2, sourceTime: t0 + i * 1000 } }))];",
+    },
+    { id: 'deviation', type: 'twin-deviation', z: 'tab', warmup: 100, persist: true, x: 500, y: 60, wires: [['answer'], [], []] },
+    { id: 'answer', type: 'switch', z: 'tab', property: 'res', propertyType: 'msg', rules: [{ t: 'nnull' }], checkall: 'true', outputs: 1, x: 650, y: 60, wires: [['response']] },
+    { id: 'query', type: 'http in', z: 'tab', url: '/twin/score', method: 'get', x: 100, y: 160, wires: [['sample']] },
+    { id: 'sample', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"asset":"l1/oven1","signal":"temperature","value":80.1}', tot: 'json' }], x: 300, y: 160, wires: [['deviation']] },
+    { id: 'response', type: 'http response', z: 'tab', x: 800, y: 160, wires: [] },
+  ];
+}
+
+describe('state kept across a real Node-RED restart (localfilesystem context)', function () {
   this.timeout(90000);
   let userDir;
   let port;
@@ -79,9 +95,30 @@ describe('twin-state across a real Node-RED restart (localfilesystem context)', 
       logging: { console: { level: 'info' } },
     };\n`);
   });
+  afterEach(async function () {
+    await stopNodeRed();
+  });
   after(async function () {
     await stopNodeRed();
     fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('twin-deviation keeps what it learned through a restart', async function () {
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(deviationFlows()));
+    fs.rmSync(path.join(userDir, 'context'), { recursive: true, force: true });
+    await startNodeRed();
+    const score = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/twin/score`);
+      assert.equal(res.status, 200);
+      return res.json();
+    };
+    assert.equal((await fetch(`http://127.0.0.1:${port}/inject/learn`, { method: 'POST' })).status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await score()).learning, false, '150 samples later the warm-up is over');
+    await stopNodeRed();
+    await startNodeRed();
+    assert.equal((await score()).learning, false, 'after the restart it still knows the signal');
+    await stopNodeRed();
   });
 
   it('keeps the state through a restart, and keeps only what still matches a changed model', async function () {
