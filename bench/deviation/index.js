@@ -136,27 +136,33 @@ function runVariant(AssetModel, files, variant) {
 }
 
 /**
- * The node's own per-asset monitor (src/core/deviation/asset-monitor.ts) on the same split, fed one
- * signal at a time as twin-deviation is: its signals discovered on the first row, its normal window
- * the rest of the training rows, its own smoothing and hysteresis. Information beside the target.
+ * twin-deviation's own per-asset monitor (src/core/deviation/asset-monitor.ts) on the same split, fed
+ * one signal at a time as the node is: its signals discovered on the first row, its normal window the
+ * rest of the training rows (from which it also chooses its change features and its threshold). This
+ * is what a technician gets, and the one held to the target.
  */
-function runAssetMonitor(AssetMonitor, files, features) {
+function runAssetMonitor(AssetMonitor, files) {
   const counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  let worstShareError = 0;
+  let scored = 0;
   for (const file of files) {
-    const asRate = rateSignals(features, file.rows);
-    const x = featureRows(file.rows, asRate);
+    const x = file.rows.map((row) => row.values);
     const monitor = new AssetMonitor({ discoverSamples: SIGNALS.length, learnRows: TRAIN_ROWS - 1 });
     for (let i = 0; i < x.length; i++) {
       let last;
       x[i].forEach((value, j) => { last = monitor.observe('pump', SIGNALS[j], value) ?? last; });
       if (i < TRAIN_ROWS) continue;
+      if (last) {
+        scored++;
+        worstShareError = Math.max(worstShareError, Math.abs(Object.values(last.attribution).reduce((a, b) => a + b, 0) - 1));
+      }
       const alarm = Boolean(last && last.isAnomaly);
       const truth = file.rows[i].anomaly;
       counts[alarm ? (truth ? 'tp' : 'fp') : (truth ? 'fn' : 'tn')]++;
     }
   }
   const { tp, fp, tn, fn } = counts;
-  return { name: `node's asset monitor, ${features}`, counts, f1: tp / (tp + (fp + fn) / 2), farPercent: (100 * fp) / (fp + tn), marPercent: (100 * fn) / (fn + tp) };
+  return { name: "twin-deviation's asset monitor", counts, scored, worstShareError, f1: tp / (tp + (fp + fn) / 2), farPercent: (100 * fp) / (fp + tn), marPercent: (100 * fn) / (fn + tp) };
 }
 
 const round = (v, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
@@ -176,18 +182,19 @@ function main() {
   const variants = [
     { name: 'levels, model limits', features: 'levels', decision: 'limits' },
     { name: 'thermal rate, model limits', features: 'thermal-rate', decision: 'limits' },
-    { name: 'auto rate (train only), streaming', features: 'auto', decision: 'streaming', primary: true },
+    { name: 'auto rate (train only), streaming', features: 'auto', decision: 'streaming' },
     { name: 'thermal rate, streaming', features: 'thermal-rate', decision: 'streaming' },
   ];
   const results = variants.map((v) => runVariant(AssetModel, files, v));
   const { AssetMonitor } = require(path.join(root, 'dist', 'core', 'deviation', 'asset-monitor.js'));
-  const nodeMonitor = ['levels', 'auto'].map((features) => runAssetMonitor(AssetMonitor, files, features));
-  const primary = results.find((r) => r.primary);
+  const nodeMonitor = [runAssetMonitor(AssetMonitor, files)];
+  const primary = nodeMonitor[0];
+
 
   console.log(`\n[deviation] SKAB, ${files.length} labelled files, train = first ${TRAIN_ROWS} rows, test = the rest, point-wise over all test parts`);
   console.log('  detector                                          F1    FAR %  MAR %');
-  for (const r of results) console.log(`  TwinLoop T2+Q: ${r.name.padEnd(34)} ${fmt(r.f1, 3)}  ${fmt(r.farPercent, 1)}  ${fmt(r.marPercent, 1)}${r.primary ? '   <- target' : ''}`);
-  for (const r of nodeMonitor) console.log(`  TwinLoop T2+Q: ${r.name.padEnd(34)} ${fmt(r.f1, 3)}  ${fmt(r.farPercent, 1)}  ${fmt(r.marPercent, 1)}   (info)`);
+  for (const r of results) console.log(`  TwinLoop T2+Q: ${r.name.padEnd(34)} ${fmt(r.f1, 3)}  ${fmt(r.farPercent, 1)}  ${fmt(r.marPercent, 1)}`);
+  for (const r of nodeMonitor) console.log(`  TwinLoop T2+Q: ${r.name.padEnd(34)} ${fmt(r.f1, 3)}  ${fmt(r.farPercent, 1)}  ${fmt(r.marPercent, 1)}   <- target`);
   for (const [name, f1, far, mar] of PUBLISHED) console.log(`  published: ${name.padEnd(38)} ${fmt(f1, 2)}  ${fmt(far, 1)}  ${fmt(mar, 1)}`);
 
   const result = {
@@ -199,8 +206,8 @@ function main() {
     nodeAssetMonitor: nodeMonitor.map((r) => ({ name: r.name, f1: round(r.f1), farPercent: round(r.farPercent, 2), marPercent: round(r.marPercent, 2), counts: r.counts })),
     published: PUBLISHED.map(([name, f1, farPercent, marPercent]) => ({ name, f1, farPercent, marPercent })),
     targets: [
-      { name: 'SKAB F1 (auto rate from training rows, streaming)', value: primary.f1, display: `F1 ${round(primary.f1)} (MAR ${round(primary.marPercent, 1)} %)`, target: `>= ${TARGETS.f1}`, pass: primary.f1 >= TARGETS.f1 },
-      { name: 'SKAB FAR (auto rate from training rows, streaming)', value: primary.farPercent, display: `FAR ${round(primary.farPercent, 1)} %`, target: `<= ${TARGETS.farPercent} %`, pass: primary.farPercent <= TARGETS.farPercent },
+      { name: "SKAB F1 (twin-deviation's asset monitor, streaming)", value: primary.f1, display: `F1 ${round(primary.f1)} (MAR ${round(primary.marPercent, 1)} %)`, target: `>= ${TARGETS.f1}`, pass: primary.f1 >= TARGETS.f1 },
+      { name: "SKAB FAR (twin-deviation's asset monitor, streaming)", value: primary.farPercent, display: `FAR ${round(primary.farPercent, 1)} %`, target: `<= ${TARGETS.farPercent} %`, pass: primary.farPercent <= TARGETS.farPercent },
     ],
     checks: [
       { name: 'labelled files read', display: `${files.length} files`, target: '34', pass: files.length === 34 },

@@ -162,7 +162,7 @@ export class DeviationMonitor {
       severity: result.severity,
       driftState: result.driftState,
       attribution: asset ? asset.attribution : { [sample.signal]: 1 },
-      assetDeviation: asset ? { t2: asset.t2, t2Limit: asset.t2Limit, q: asset.q, qLimit: asset.qLimit, isAnomaly: asset.isAnomaly } : null,
+      assetDeviation: asset ? { t2: asset.t2, t2Limit: asset.t2Limit, q: asset.q, qLimit: asset.qLimit, level: asset.level, isAnomaly: asset.isAnomaly } : null,
       learning: result.learning,
     };
     return { output, events };

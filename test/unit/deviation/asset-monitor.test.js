@@ -42,8 +42,8 @@ describe('asset monitor (signals of one asset combined)', () => {
     }
     assert.ok(blamed, 'the broken pattern is an asset anomaly');
     // Current and temperature no longer agree: the residual lies between the two, and vibration is not to blame.
-    assert.ok(blamed.current + blamed.temperature > 0.9, JSON.stringify(blamed));
-    assert.ok(blamed.vibration < 0.05, JSON.stringify(blamed));
+    assert.ok(blamed.current + blamed.temperature > 0.8, JSON.stringify(blamed));
+    assert.ok(blamed.vibration < Math.min(blamed.current, blamed.temperature) / 2, JSON.stringify(blamed));
     assert.ok(Math.abs(Object.values(blamed).reduce((s, v) => s + v, 0) - 1) < 1e-9);
   });
 
