@@ -4,24 +4,15 @@
  * thrown before anything is changed, so a refused sample never touches the state.
  */
 import { ConfigError, InputError, isTwinError } from '../errors';
-import type { Quality, SampleValue } from '../ingest/sample';
+import type { Quality, SampleValue, TwinSample } from '../ingest/sample';
 import { describeValue } from '../ingest/guards';
 
 /** Longest key and text value we keep: a plant name is short, a flood of long ones is an attack. */
 export const MAX_KEY_LENGTH = 1024;
 export const MAX_TEXT_LENGTH = 10_000;
 
-export interface CheckedSample {
-  asset: string;
-  signal: string;
-  key: string;
-  value: SampleValue;
-  unit: string | null;
-  quality: Quality;
-  sourceTime: number;
-  receivedTime: number;
-  latencyMs: number;
-}
+/** A sample that passed the checks: the ingest contract plus its key. */
+export type CheckedSample = TwinSample & { key: string };
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
