@@ -12,9 +12,9 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { writeVerdict, printVerdicts, exitWith } = require('../lib/verdict');
 
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
 const N = 100_000;
 const TARGET = 200_000;
 
@@ -90,18 +90,11 @@ function main() {
       { name: 'spikes flagged', value: anomalies, display: `${anomalies} anomalous samples flagged`, pass: anomalies > 0 },
     ],
   };
-  result.pass = [...result.targets, ...result.checks].every((x) => x.pass);
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'deviation-core.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeVerdict('deviation-core', result);
   for (const x of result.rounds) console.log(`[deviation-core] round: self ${x.selfPredictedPerS.toLocaleString('en')}/s, expected ${x.withExpectedPerS.toLocaleString('en')}/s, running mean ${x.runningMeanPerS.toLocaleString('en')}/s`);
-  for (const x of [...result.targets, ...result.checks]) console.log(`${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.display}${x.target ? ` (target ${x.target})` : ''}`);
+  printVerdicts(result);
   console.log('results: bench/out/deviation-core.json');
   return result.pass;
 }
 
-try {
-  process.exit(main() ? 0 : 1);
-} catch (err) {
-  console.error(`[deviation-core] failed: ${err.stack || err}`);
-  process.exit(2);
-}
+exitWith('deviation-core', main);

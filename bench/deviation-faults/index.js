@@ -37,10 +37,10 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { writeVerdict, printVerdicts, exitWith } = require('../lib/verdict');
 const { generate, FAULTS, SIGMA, PERIOD_S, LEVEL, AMPLITUDE } = require('./generate');
 
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
 const ONSET = 1800;
 const LENGTH = 3600;
 const HOLD_S = 600;
@@ -250,9 +250,7 @@ function main() {
     targets,
     checks,
   };
-  result.pass = [...targets, ...checks].every((x) => x.pass);
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'deviation-faults.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeVerdict('deviation-faults', result);
 
   console.log(`[deviation-faults] criteria: detected = ${result.criteria.detected}; delay = ${result.criteria.delay}`);
   console.log(`[deviation-faults] false alarms: ${result.criteria.falseAlarms}`);
@@ -271,7 +269,7 @@ function main() {
     console.log(`[deviation-faults] normal ${mode.padEnd(9)} ${n.hours} h: alarm starts ${n.alarmStarts} (${n.alarmsPerHour}/h), warning starts ${n.warningStarts} (${n.warningsPerHour}/h), drift starts ${n.driftStarts} (${n.driftsPerHour}/h), stuck starts ${n.stuckStarts}`);
   }
   for (const x of doubtful) console.log(`[deviation-faults] note: ${x}`);
-  for (const x of [...targets, ...checks]) console.log(`${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.display}${x.target ? ` (target ${x.target})` : ''}`);
+  printVerdicts(result);
   for (const line of selfPredicting) console.log(`info  detected, self-predicting (no target): ${line}`);
   const whyMissed = {
     stuck: 'a frozen value gives tiny residuals; only the stuck-sensor check (stuck.ts) sees it',
@@ -282,9 +280,4 @@ function main() {
   return result.pass;
 }
 
-try {
-  process.exit(main() ? 0 : 1);
-} catch (err) {
-  console.error(`[deviation-faults] failed: ${err.stack || err}`);
-  process.exit(2);
-}
+exitWith('deviation-faults', main);

@@ -29,9 +29,9 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { writeVerdict, printVerdicts, exitWith } = require('../lib/verdict');
 
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
 const skabDir = path.resolve(root, '..', 'shared', 'data', 'skab');
 const TRAIN_ROWS = 400;
 const SIGNALS = ['Accelerometer1RMS', 'Accelerometer2RMS', 'Current', 'Pressure', 'Temperature', 'Thermocouple', 'Voltage', 'Volume Flow RateRMS'];
@@ -171,9 +171,7 @@ const fmt = (v, d) => (v === undefined ? '   -' : v.toFixed(d).padStart(5));
 function main() {
   if (!fs.existsSync(path.join(skabDir, 'valve1'))) {
     console.log(`[deviation] skipped: SKAB data not found at ${path.relative(root, skabDir)} (GPL data, read in place only)`);
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'deviation.json'), `${JSON.stringify({ bench: 'deviation', skipped: true, targets: [], checks: [] }, null, 2)}\n`);
-    return true;
+    return writeVerdict('deviation', { bench: 'deviation', skipped: true, targets: [], checks: [] });
   }
   const file = path.join(root, 'dist', 'core', 'deviation', 'multivariate.js');
   if (!fs.existsSync(file)) throw new Error('dist/ is not built: run `npx tsc -p tsconfig.json` first.');
@@ -214,18 +212,11 @@ function main() {
       { name: 'attribution shares sum to 1', display: `worst |sum - 1| ${primary.worstShareError.toExponential(1)} over ${primary.scored} rows`, target: '<= 1e-9', pass: primary.worstShareError <= 1e-9 },
     ],
   };
-  result.pass = [...result.targets, ...result.checks].every((t) => t.pass);
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'deviation.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeVerdict('deviation', result);
   console.log('');
-  for (const t of [...result.targets, ...result.checks]) console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.display} (target ${t.target})`);
+  printVerdicts(result);
   console.log('results: bench/out/deviation.json');
   return result.pass;
 }
 
-try {
-  process.exit(main() ? 0 : 1);
-} catch (err) {
-  console.error(`[deviation] failed: ${err.stack || err}`);
-  process.exit(2);
-}
+exitWith('deviation', main);

@@ -7,12 +7,11 @@
  * A consumer here is {label, runId, reset(phase, ackEvery), snapshot()}: snapshot() resolves with
  * the counter's snapshot (bench/ingest/counter.js).
  */
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { outDir, writeVerdict, printVerdicts } = require('./verdict');
 
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
 const BROKER = process.env.BENCH_BROKER || 'mqtt://127.0.0.1:1883';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -160,8 +159,7 @@ function signalsIn(text) {
  * and where the results are. Returns result.pass.
  */
 function finish(name, result, rows) {
-  result.pass = result.targets.every((x) => x.pass) && result.checks.every((x) => x.pass);
-  fs.writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeVerdict(name, result);
   const heads = ['measure', 'value', 'target', 'per round / detail'];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i]).length), heads[i].length));
   const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
@@ -170,7 +168,7 @@ function finish(name, result, rows) {
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const row of rows) console.log(line(row));
   console.log('');
-  for (const item of [...result.targets, ...result.checks]) console.log(`${item.pass ? 'PASS' : 'FAIL'}  ${item.name}: ${item.display}${item.target ? ` (target ${item.target})` : ''}`);
+  printVerdicts(result);
   for (const note of result.notes) console.log(`note: ${note}`);
   console.log(`results: bench/out/${name}.json`);
   return result.pass;

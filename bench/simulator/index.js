@@ -25,10 +25,10 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { writeVerdict, printVerdicts, exitWith } = require('../lib/verdict');
 const { spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
 const ACCURACY_PARTS = 1_000_000;
 const ACCURACY_WARMUP = 20_000;
 const SPEED_PARTS = 200_000;
@@ -153,20 +153,13 @@ function main() {
     checks,
     skipped,
   };
-  result.pass = [...targets, ...checks].every((x) => x.pass);
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'simulator.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeVerdict('simulator', result);
   for (const x of result.coreRuns) console.log(`[simulator] core run: ${x.seconds} s, ${x.partsPerSecond.toLocaleString('en')} parts/s, ${x.eventsPerSecond.toLocaleString('en')} events/s`);
   if (simpy) console.log(`[simulator] SimPy ${simpy.simpy} (${simpy.interpreter}, Python ${simpy.python}): ${round(simpy.wallSeconds, 3)} s, ${fmt(simpy.partsPerSecond)} parts/s, ${fmt(simpy.eventsPerSecond)} events/s`);
-  for (const x of [...targets, ...checks]) console.log(`${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.display}${x.target ? ` (target ${x.target})` : ''}`);
+  printVerdicts(result);
   for (const x of skipped) console.log(`SKIP  ${x.name}: ${x.reason} (target ${x.target})`);
   console.log('results: bench/out/simulator.json');
   return result.pass;
 }
 
-try {
-  process.exit(main() ? 0 : 1);
-} catch (err) {
-  console.error(`[simulator] failed: ${err.stack || err}`);
-  process.exit(2);
-}
+exitWith('simulator', main);

@@ -16,10 +16,10 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { writeVerdict, printVerdicts, exitWith } = require('../lib/verdict');
 const { spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'bench', 'out');
 const SIGNALS = 10_000;
 const HISTORY = 100;
 const TARGETS = { updatesPerSecond: 500_000, snapshotMs: 10, bytesPerPoint: 200 };
@@ -161,14 +161,12 @@ function main() {
     { name: 'snapshot of 10,000 signals', value: perf.snapshotMs.median, display: `${round(perf.snapshotMs.median, 2)} ms median (min ${round(perf.snapshotMs.min, 2)}, max ${round(perf.snapshotMs.max, 2)})`, target: `<= ${TARGETS.snapshotMs} ms`, pass: perf.snapshotMs.median <= TARGETS.snapshotMs },
     { name: 'memory per history point', value: mem.bytesPerPoint, display: `${round(mem.bytesPerPoint, 1)} bytes (whole state ${round(mem.bytesPerSignalFull).toLocaleString('en')} bytes per signal with 100 points)`, target: `<= ${TARGETS.bytesPerPoint} bytes`, pass: mem.bytesPerPoint <= TARGETS.bytesPerPoint },
   );
-  result.pass = result.targets.every((t) => t.pass);
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'state.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeVerdict('state', result);
   console.log('');
   for (const r of result.updates.rounds) console.log(`[state] round: TwinState.update ${r.twinPerS.toLocaleString('en')}/s, Map.set ${r.mapSetPerS.toLocaleString('en')}/s (${round(r.ratio * 100, 1)} %)`);
   console.log(`[state] fidelity() over 10,000 signals: ${result.fidelityAllMs} ms`);
   console.log(`[state] memory: ${result.memory.bytesPerSignalWithOnePoint} bytes per signal with 1 point, ${result.memory.bytesPerSignalWith100Points} with 100 (${result.memory.totalMiB} MiB in all)`);
-  for (const t of result.targets) console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.display} (target ${t.target})`);
+  printVerdicts(result);
   console.log('results: bench/out/state.json');
   return result.pass;
 }
@@ -176,10 +174,5 @@ function main() {
 if (process.argv.includes('--memory-child')) {
   memoryChild();
 } else {
-  try {
-    process.exit(main() ? 0 : 1);
-  } catch (err) {
-    console.error(`[state] failed: ${err.stack || err}`);
-    process.exit(2);
-  }
+  exitWith('state', main);
 }
