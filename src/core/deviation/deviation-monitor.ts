@@ -204,6 +204,11 @@ export class DeviationMonitor {
     return { signals, assets, parameters };
   }
 
+  /** True between freeze() and resume(). */
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
   /** Learning control for every signal: frozen detectors score but stop learning. */
   freeze(): void {
     this.frozen = true;

@@ -47,13 +47,12 @@ export = function registerTwinDeviation(RED: NodeAPI): void {
       unsaved = false;
       context.set(savedStateKey, monitor.toJSON(), settings.store, callback);
     };
-    let frozen = false;
 
     const status = new LiveStatus(node, (): NodeStatus => {
       if (configError) return statusOf.failed(configError.shortReason);
       if (rejections.isRecent(Date.now())) return statusOf.refused(t('twin-deviation.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
       if (monitor.size === 0) return statusOf.idle(t('twin-deviation.status.waiting'));
-      const signals = t('twin-deviation.status.signals', { count: monitor.size }) + (frozen ? `, ${t('twin-deviation.status.frozen')}` : '');
+      const signals = t('twin-deviation.status.signals', { count: monitor.size }) + (monitor.isFrozen ? `, ${t('twin-deviation.status.frozen')}` : '');
       const { warning, alarm } = monitor.severities();
       if (warning + alarm > 0) return statusOf.degraded(`${signals}, ${t('twin-deviation.status.anomalies', { warning, alarm })}`);
       return statusOf.working(signals);
@@ -72,7 +71,6 @@ export = function registerTwinDeviation(RED: NodeAPI): void {
           if (input.command === 'freeze') monitor.freeze();
           if (input.command === 'resume') monitor.resume();
           if (input.command === 'reset') monitor.reset(input.key);
-          frozen = input.command === 'freeze' ? true : input.command === 'resume' ? false : frozen;
           unsaved = true;
           status.markDirty();
           return done();
