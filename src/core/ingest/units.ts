@@ -215,3 +215,20 @@ function roundNoise(value: number, magnitude: number): number {
   // Dividing by the exact power of ten gives the double nearest the decimal result.
   return exponent >= 0 ? Math.round(value * scale) / scale + 0 : Math.round(value / 10 ** -exponent) * 10 ** -exponent + 0;
 }
+
+/** Base dimensions (mathjs order: mass, length, time, current, temperature, luminous intensity, amount, angle, bit) and SI scale. */
+export interface UnitDimension {
+  name: string;
+  dimensions: number[];
+  /** SI value of one unit step (the scale of a difference, so temperature offsets drop out). */
+  scale: number;
+}
+
+/** Dimension and scale of a unit in any accepted spelling; InputError 'unknown unit' if unknown. */
+export function unitDimension(unit: string, origin: string): UnitDimension {
+  const name = canonicalUnitName(unit);
+  const parsed = name === '' ? undefined : parseUnit(name);
+  if (!parsed) throw unknownUnit(unit, origin);
+  const valueOf = (x: number): number => (units().withValue(x, name) as unknown as { value: number }).value;
+  return { name, dimensions: [...(parsed as unknown as { dimensions: number[] }).dimensions], scale: valueOf(2) - valueOf(1) };
+}

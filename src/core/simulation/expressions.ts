@@ -28,7 +28,18 @@ export interface CompiledExpression {
   readonly symbols: readonly string[];
   /** Evaluates with the given symbol values; InputError 'not finite' for NaN/±Infinity. */
   evaluate(scope: Record<string, number>): number;
+  /** The checked tree, as plain data (for unit checks). */
+  readonly tree: ExprTree;
 }
+
+/** An accepted expression as plain data: only these shapes pass the check. */
+export type ExprTree =
+  | { kind: 'constant'; value: number }
+  | { kind: 'symbol'; name: string }
+  /** `fn` is the mathjs operator function name (add, multiply, smaller ...). */
+  | { kind: 'operator'; fn: string; args: ExprTree[] }
+  | { kind: 'call'; fn: string; args: ExprTree[] }
+  | { kind: 'conditional'; condition: ExprTree; whenTrue: ExprTree; whenFalse: ExprTree };
 
 export interface StateEquation {
   state: string;
@@ -213,6 +224,32 @@ function checkTree(root: MathNode, text: string, allowed: Set<string> | undefine
   return symbols;
 }
 
+/** Plain-data copy of a tree that passed checkTree. */
+function toTree(node: MathNode): ExprTree {
+  switch (node.type) {
+    case 'ConstantNode':
+      return { kind: 'constant', value: node.value as number };
+    case 'SymbolNode':
+      return { kind: 'symbol', name: node.name as string };
+    case 'ParenthesisNode':
+      return toTree(node.content as MathNode);
+    case 'OperatorNode':
+      return { kind: 'operator', fn: node.fn as string, args: (node.args as MathNode[]).map(toTree) };
+    case 'RelationalNode': {
+      // a < b < c is (a < b) and (b < c)
+      const params = node.params as MathNode[];
+      const parts = (node.conditionals as string[]).map((fn, i): ExprTree => ({ kind: 'operator', fn, args: [toTree(params[i]), toTree(params[i + 1])] }));
+      return parts.reduce((a, b) => ({ kind: 'operator', fn: 'and', args: [a, b] }));
+    }
+    case 'ConditionalNode':
+      return { kind: 'conditional', condition: toTree(node.condition as MathNode), whenTrue: toTree(node.trueExpr as MathNode), whenFalse: toTree(node.falseExpr as MathNode) };
+    case 'FunctionNode':
+      return { kind: 'call', fn: (node.fn as MathNode).name as string, args: (node.args as MathNode[]).map(toTree) };
+    default:
+      throw new ConfigError('not allowed', `${node.type} is not allowed`);
+  }
+}
+
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function compile(text: string, allowedSymbols: string[] | undefined, offset: number, source: string): CompiledExpression {
@@ -266,7 +303,7 @@ function compile(text: string, allowedSymbols: string[] | undefined, offset: num
       throw new ConfigError(err instanceof TwinError && err.code === 'CONFIG' ? err.shortReason : 'bad expression', (err as Error).message);
     }
   }
-  return { text, symbols: Object.freeze([...symbols]), evaluate: run };
+  return { text, symbols: Object.freeze([...symbols]), evaluate: run, tree: toTree(tree) };
 }
 
 /**
