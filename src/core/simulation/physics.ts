@@ -27,6 +27,8 @@ export interface PhysicsInputSpec {
 }
 
 export interface PhysicsParameterSpec {
+  /** Optional: "<asset path>/<parameter>" of the twin model, whose value and unit are used. */
+  from?: string;
   value: number;
   unit?: string | null;
   /** Bounds for calibration. */
@@ -283,6 +285,18 @@ export class PhysicsModel {
     return this.scales.get('t') ?? 1;
   }
 
+  /** Seconds in one model time unit. */
+  get secondsPerTimeUnit(): number {
+    return this.timeScale;
+  }
+
+  /** Twin signal keys the states, inputs and outputs follow. */
+  get signalKeys(): { states: Record<string, string>; inputs: Record<string, string>; outputs: Record<string, string> } {
+    const pick = (group: Readonly<Record<string, { signal?: string }>>): Record<string, string> =>
+      Object.fromEntries(Object.entries(group).filter(([, d]) => typeof d.signal === 'string').map(([n, d]) => [n, d.signal as string]));
+    return { states: pick(this.states), inputs: pick(this.inputs), outputs: pick(this.outputs) };
+  }
+
   private inputFunctions(given: Record<string, number | InputSeries>): Array<(t: number) => number> {
     if (!isRecord(given)) throw new InputError('bad inputs', 'inputs must be an object of name: value or {t, v}');
     for (const name of Object.keys(given)) {
@@ -322,8 +336,35 @@ export function seriesFunction(series: InputSeries, name: string): (t: number) =
   };
 }
 
+/** What the twin model knows: a signal's unit, a parameter's value and unit. */
+export interface ModelLookup {
+  unitOfSignal(key: string): string | null | undefined;
+  parameter?(path: string): { value: number; unit: string | null } | undefined;
+}
+
+/**
+ * Fills missing state/input/output units from the twin model's signals (by key) and parameters
+ * that name a model parameter (`from`), before building. ConfigError for a `from` the model lacks.
+ */
+export function withModelValues(spec: PhysicsSpec, model: ModelLookup): PhysicsSpec {
+  const filled = withSignalUnits(spec, (key) => model.unitOfSignal(key));
+  if (!isRecord(filled.parameters)) return filled;
+  const parameters: Record<string, PhysicsParameterSpec> = {};
+  for (const [name, def] of Object.entries(filled.parameters)) {
+    if (!isRecord(def) || def.from === undefined) {
+      parameters[name] = def;
+      continue;
+    }
+    const found = typeof def.from === 'string' ? model.parameter?.(def.from) : undefined;
+    if (!found) throw new ConfigError('unknown parameter', `parameters.${name}.from: the twin model has no parameter "${String(def.from)}"`);
+    parameters[name] = { ...def, value: def.value ?? found.value, unit: def.unit === undefined ? found.unit : def.unit };
+  }
+  return { ...filled, parameters };
+}
+
 /** Fills missing state/input units from the twin model's signals (by key), before building. */
 export function withSignalUnits(spec: PhysicsSpec, unitOfSignal: (key: string) => string | null | undefined): PhysicsSpec {
+  if (!isRecord(spec)) return spec;
   const fill = <T extends { unit?: string | null; signal?: string }>(group: Record<string, T> | undefined): Record<string, T> | undefined => {
     if (!isRecord(group)) return group;
     const out: Record<string, T> = {};
