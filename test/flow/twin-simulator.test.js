@@ -191,6 +191,38 @@ describe('twin-simulator', function () {
     assert.ok(Number.isFinite(answers[17].payload.kpis.T));
   });
 
+  it('trains a health model on run-to-failure data and warns when the remaining life is short', async function () {
+    this.timeout(60000);
+    await load(simulatorFlow({ line: '' }));
+    const answers = collect('answers');
+    const events = collect('events');
+    const node = helper.getNode('sim');
+    // Units wear out over 120-240 cycles: two sensors drift with wear, one is noise, one constant.
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const unit = (life) => Array.from({ length: life }, (_, c) => {
+      const wear = (c / life) ** 2;
+      return [500 + 40 * wear + rand(), 20 - 5 * wear + 0.2 * rand(), rand(), 1];
+    });
+    const units = Array.from({ length: 30 }, (_, i) => unit(120 + ((i * 37) % 121)));
+    node.receive({ topic: 'train', payload: { model: 'health', units, options: { window: 20, training: { epochs: 30 } } } });
+    await waitFor(() => answers.length === 1, 'health trained', 50000);
+    const trained = answers[0].payload;
+    assert.equal(trained.applied, true);
+    assert.deepEqual(trained.dropped, [3], 'the constant sensor is dropped');
+    assert.equal(events[0].topic, 'trained');
+    const fresh = unit(200).slice(0, 40);
+    const worn = unit(200).slice(0, 190);
+    node.receive({ topic: 'predict', payload: { health: { rows: fresh } } });
+    node.receive({ topic: 'predict', payload: { health: { rows: worn, threshold: 30 } } });
+    await waitFor(() => answers.length === 3, 'two RUL answers');
+    const [early, late] = [answers[1].payload.health, answers[2].payload.health];
+    assert.ok(early.rul > 80, `fresh unit: RUL ${early.rul}`);
+    assert.ok(late.rul < 30, `worn unit: RUL ${late.rul}`);
+    assert.equal(late.warning, true);
+    await waitFor(() => events.some((e) => e.topic === 'rul-low'), 'rul-low event');
+  });
+
   it('chains twins: one simulator\'s answer is the next one\'s boundary input', async function () {
     const energy = {
       states: { E: { unit: 'kWh', initial: 0 } },

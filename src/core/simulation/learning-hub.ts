@@ -108,7 +108,8 @@ export class SimulatorLearning {
 
   async trainResidual(): Promise<Record<string, unknown>> {
     if (this.residuals.size === 0) throw new InputError('hybrid off', 'hybrid learning is off (or no state is bound to a signal): nothing to train');
-    if (this.residualTraining) throw new InputError('busy', 'the residual models are already training');
+    // A training already under way (started by the row count) answers this request too.
+    if (this.residualTraining) return (await this.residualTraining) as Record<string, unknown>;
     this.rowsSinceTraining = 0;
     const run = (async () => {
       const results: Record<string, unknown> = {};
