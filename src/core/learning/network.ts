@@ -4,7 +4,7 @@
  * fromJSON, which stores them as Float32Array exactly as a trained and saved network does, so a
  * network saved with toJSON and restored with restoreNetwork predicts bit-for-bit the same.
  */
-import { NeuralNetwork } from 'brain.js';
+import type { NeuralNetwork } from 'brain.js';
 import type { Activation, NeuralNetworkJSON } from 'brain.js';
 import { ConfigError, InputError } from '../errors';
 import { SeededRandom } from '../simulation/des/random';
@@ -33,6 +33,11 @@ function positiveInt(name: string, v: unknown): number {
  * A network of the given shape with uniform Glorot starting weights (scaled ×4 for sigmoid, as
  * Glorot & Bengio recommend) and zero biases, drawn from a seeded mulberry32 stream.
  */
+/** brain.js is loaded with the first network (about 10 MB): flows without learned models never load it. */
+function brain(): typeof import('brain.js') {
+  return require('brain.js') as typeof import('brain.js');
+}
+
 export function createNetwork(spec: NetworkSpec): NeuralNetwork {
   const inputs = positiveInt('inputs', spec.inputs);
   const outputs = positiveInt('outputs', spec.outputs);
@@ -58,7 +63,7 @@ export function createNetwork(spec: NetworkSpec): NeuralNetwork {
     }
     layers[l] = layer;
   }
-  const net = new NeuralNetwork({ hiddenLayers: hidden.slice(), activation });
+  const net = new (brain().NeuralNetwork)({ hiddenLayers: hidden.slice(), activation });
   // null, not false: brain.js copies these onto the network and its toJSON() tests `!== null`.
   net.fromJSON({ sizes, layers, inputLookup: null, outputLookup: null, activation });
   return net;
@@ -87,7 +92,7 @@ export function restoreNetwork(json: NeuralNetworkJSON): NeuralNetwork {
       }
     }
   }
-  const net = new NeuralNetwork({ hiddenLayers: json.sizes.slice(1, -1), activation: json.activation });
+  const net = new (brain().NeuralNetwork)({ hiddenLayers: json.sizes.slice(1, -1), activation: json.activation });
   // Training options are not part of a saved model here: the trainer passes its own every call.
   const { trainOpts: _ignored, ...rest } = json;
   // Plain numeric inputs and outputs only: no brain.js lookup tables (see createNetwork).
