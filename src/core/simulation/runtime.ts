@@ -111,10 +111,6 @@ export class SimulatorRuntime {
     return this.history.keys.filter((k) => this.history.count(k) > 0).length;
   }
 
-  get busy(): number {
-    return this.runner.load;
-  }
-
   /** Records a plant sample; false when the simulator does not follow that signal. */
   observe(key: string, value: number, time: number): boolean {
     return this.history.observe(key, value, time);

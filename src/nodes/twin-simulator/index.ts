@@ -51,12 +51,14 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
       context.set(savedStateKey, runtime.toJSON(), settings.store, callback);
     };
 
+    // Requests in flight (they queue for the worker) and the newest one's topic, for the status.
+    let inFlight = 0;
     let running: RequestTopic | undefined;
     let lastPredictionError = '';
     const status = new LiveStatus(node, (): NodeStatus => {
       if (configError || !runtime) return statusOf.failed(configError?.shortReason ?? 'not configured');
       if (rejections.isRecent(Date.now())) return statusOf.refused(t('twin-simulator.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
-      if (running) return statusOf.working(t('twin-simulator.status.running', { request: running, waiting: Math.max(0, runtime.busy - 1) }));
+      if (inFlight > 0 && running) return statusOf.working(t('twin-simulator.status.running', { request: running, waiting: inFlight - 1 }));
       const followed = runtime.followed.length;
       const synced = runtime.synced;
       const learned = runtime.learning.summary();
@@ -116,9 +118,14 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
         const topic: RequestTopic = input.kind === 'drift' ? 'calibrate' : input.topic;
         const payload = input.kind === 'drift' ? {} : input.payload;
         running = topic;
+        inFlight++;
         status.markDirty();
-        const answer = (await handle(topic, payload, now)) as Record<string, unknown>;
-        running = undefined;
+        let answer: Record<string, unknown>;
+        try {
+          answer = (await handle(topic, payload, now)) as Record<string, unknown>;
+        } finally {
+          inFlight--;
+        }
         unsaved = true;
         const out: NodeMessage = { ...msg, topic, payload: answer, modelRevision: modelNode?.model?.revision ?? null };
         const events: NodeMessage[] = [];
@@ -129,7 +136,6 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
         status.markDirty();
         done();
       } catch (err) {
-        running = undefined;
         if (err instanceof InputError) rejections.report(node, [err], msg, done);
         else reportError(node, err, msg, done);
         status.markDirty();

@@ -45,11 +45,6 @@ export class TaskRunner {
 
   constructor(private readonly maxQueued = 20, private readonly entry = path.join(__dirname, 'simulation-worker.js')) {}
 
-  /** Tasks waiting or running. */
-  get load(): number {
-    return this.queue.length + (this.running ? 1 : 0);
-  }
-
   run<T>(request: TaskRequest, timeLimitMs: number): Promise<T> {
     if (this.closed) return Promise.reject(new InputError('closed', 'the simulator is shutting down'));
     if (this.queue.length >= this.maxQueued) {
