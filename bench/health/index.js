@@ -32,6 +32,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { timerGapProbe } = require('../lib/timer-gap');
 const { writeVerdict, printVerdicts } = require('../lib/verdict');
 
 const root = path.resolve(__dirname, '..', '..');
@@ -85,16 +86,9 @@ async function main() {
   for (const u of trainUnits) trainCycles += u.length;
 
   const model = new HealthModel();
-  let last = performance.now();
-  let maxGap = 0;
-  const probe = setInterval(() => {
-    const t = performance.now();
-    if (t - last > maxGap) maxGap = t - last;
-    last = t;
-  }, 5);
+  const probe = timerGapProbe();
   const trained = await model.train(trainUnits);
-  clearInterval(probe);
-  maxGap = Math.max(maxGap, performance.now() - last);
+  const maxGap = probe.stop();
 
   const pred = testUnits.map((u) => model.predictRul(u));
   const rmse = model.evaluate(testUnits, trueRul);

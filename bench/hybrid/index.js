@@ -31,6 +31,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { timerGapProbe } = require('../lib/timer-gap');
 const { writeVerdict, printVerdicts } = require('../lib/verdict');
 
 const root = path.resolve(__dirname, '..', '..');
@@ -111,16 +112,9 @@ function main() {
   const model = new ResidualModel({ features: 4, capacity: 2000, hiddenLayers: [12], seed: SEEDS.model, training: { epochs: 150, learningRate: 0.3, finalLearningRate: 0.02 } });
   for (let i = 0; i < TRAIN_STEPS; i++) model.add(features(i), physPred[i], measT[i + 1]);
 
-  let last = performance.now();
-  let maxGap = 0;
-  const probe = setInterval(() => {
-    const t = performance.now();
-    if (t - last > maxGap) maxGap = t - last;
-    last = t;
-  }, 5);
+  const probe = timerGapProbe();
   return model.train().then((trained) => {
-    clearInterval(probe);
-    maxGap = Math.max(maxGap, performance.now() - last);
+    const maxGap = probe.stop();
 
     // --- Test period ---------------------------------------------------------------------------
     let physSq = 0;

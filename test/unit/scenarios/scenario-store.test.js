@@ -2,15 +2,8 @@
 const assert = require('assert/strict');
 const { ScenarioStore, DEFAULT_CAPACITY } = require('../../../dist/core/scenarios/scenario-store');
 const { InputError, ConfigError } = require('../../../dist/core/errors');
+const { refused } = require('../calibration/helpers');
 
-function refused(fn, Type, reason, messageRe) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Type, `expected ${Type.name}, got ${err && err.name}: ${err && err.message}`);
-    if (reason) assert.equal(err.shortReason, reason);
-    if (messageRe) assert.match(err.message, messageRe);
-    return true;
-  });
-}
 
 const result = (i, extra = {}) => ({
   id: `s${i}`,

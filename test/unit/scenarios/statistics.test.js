@@ -3,27 +3,7 @@ const assert = require('assert/strict');
 const { summarise, summariseKpis, compareScenarios, studentTQuantile, studentTCdf } = require('../../../dist/core/scenarios/statistics');
 const { studentTPdf, incompleteBeta, logGamma } = require('../../../dist/core/scenarios/student-t');
 const { InputError, ConfigError } = require('../../../dist/core/errors');
-
-function refused(fn, Type, reason, messageRe) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Type, `expected ${Type.name}, got ${err && err.name}: ${err && err.message}`);
-    if (reason) assert.equal(err.shortReason, reason);
-    if (messageRe) assert.match(err.message, messageRe);
-    return true;
-  });
-}
-
-function gaussianSource(seed) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+const { refused, gaussianSource } = require('../calibration/helpers');
 
 const close = (actual, expected, tol, what) => assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected}`);
 
