@@ -156,6 +156,14 @@ export function changedSpec(line: CompiledLine, request: LineRequest, settings: 
   return { ...line.spec, stations, sources } as unknown as PlantSpec;
 }
 
+const LINE_KPIS = ['throughput', 'goodParts', 'scrapParts', 'meanWip', 'leadTimeMean', 'oee', 'availability', 'performance', 'quality', 'energyKwh', 'energyPerGoodPartKwh'];
+const STATION_KPIS = ['working', 'blocked', 'starved', 'down', 'oee', 'energyKwh'];
+
+/** The KPI names kpisOf gives for this line, known before any run (for checking expressions). */
+export function lineKpiNames(line: CompiledLine): string[] {
+  return [...LINE_KPIS, ...line.spec.stations.flatMap((s) => STATION_KPIS.map((k) => `${s.name}.${k}`))];
+}
+
 /** Numbers worth comparing, flattened from one replication. */
 export function kpisOf(result: PlantResult): Record<string, number> {
   const kpis: Record<string, number> = {
