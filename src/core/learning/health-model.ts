@@ -45,33 +45,60 @@ export function parseCmapss(text: string): Map<number, CmapssUnit> {
   if (typeof text !== 'string') throw new InputError('bad input', 'C-MAPSS data must be text');
   const units = new Map<number, CmapssUnit>();
   const lines = text.split(/\r?\n/);
-  for (let ln = 0; ln < lines.length; ln++) {
-    const line = lines[ln].trim();
-    if (line === '') continue;
-    const where = `line ${ln + 1}`;
-    const parts = line.split(/\s+/);
-    if (parts.length !== CMAPSS_COLUMNS) throw new InputError('bad line', `${where}: ${parts.length} columns, C-MAPSS has ${CMAPSS_COLUMNS} (unit, cycle, 3 settings, 21 sensors)`);
-    const values = new Array<number>(CMAPSS_COLUMNS);
-    for (let j = 0; j < CMAPSS_COLUMNS; j++) {
-      const v = Number(parts[j]);
-      if (!Number.isFinite(v)) throw new InputError('bad line', `${where}: column ${j + 1} is "${parts[j]}", not a number`);
-      values[j] = v;
+  for (let ln = 0; ln < lines.length; ln++) addCmapssLine(units, lines[ln], ln + 1);
+  return units;
+}
+
+/**
+ * parseCmapss in slices of about `sliceMs` (default 5) of synchronous work, yielding between them:
+ * the training file is a few MB, parsed at once it would hold the event loop for 100 ms and more.
+ */
+export async function parseCmapssSliced(text: string, sliceMs = 5): Promise<Map<number, CmapssUnit>> {
+  if (typeof text !== 'string') throw new InputError('bad input', 'C-MAPSS data must be text');
+  const units = new Map<number, CmapssUnit>();
+  let pos = 0;
+  let ln = 0;
+  while (pos < text.length) {
+    const sliceStart = performance.now();
+    while (pos < text.length && performance.now() - sliceStart < sliceMs) {
+      for (let k = 0; k < 64 && pos < text.length; k++) {
+        let end = text.indexOf('\n', pos);
+        if (end < 0) end = text.length;
+        addCmapssLine(units, text.slice(pos, end), ++ln);
+        pos = end + 1;
+      }
     }
-    const [unit, cycle] = values;
-    if (!Number.isInteger(unit) || unit < 1) throw new InputError('bad line', `${where}: unit "${parts[0]}" is not a positive integer`);
-    if (!Number.isInteger(cycle) || cycle < 1) throw new InputError('bad line', `${where}: cycle "${parts[1]}" is not a positive integer`);
-    let u = units.get(unit);
-    if (!u) {
-      u = { cycles: [], settings: [], sensors: [] };
-      units.set(unit, u);
-    }
-    const prev = u.cycles[u.cycles.length - 1];
-    if (prev !== undefined && cycle <= prev) throw new InputError('bad line', `${where}: unit ${unit} cycle ${cycle} does not follow cycle ${prev}`);
-    u.cycles.push(cycle);
-    u.settings.push(values.slice(2, 5));
-    u.sensors.push(values.slice(5));
+    if (pos < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return units;
+}
+
+/** Adds one line (1-based number `ln`) to `units`; see parseCmapss for what is refused. */
+function addCmapssLine(units: Map<number, CmapssUnit>, raw: string, ln: number): void {
+  const line = raw.trim();
+  if (line === '') return;
+  const where = `line ${ln}`;
+  const parts = line.split(/\s+/);
+  if (parts.length !== CMAPSS_COLUMNS) throw new InputError('bad line', `${where}: ${parts.length} columns, C-MAPSS has ${CMAPSS_COLUMNS} (unit, cycle, 3 settings, 21 sensors)`);
+  const values = new Array<number>(CMAPSS_COLUMNS);
+  for (let j = 0; j < CMAPSS_COLUMNS; j++) {
+    const v = Number(parts[j]);
+    if (!Number.isFinite(v)) throw new InputError('bad line', `${where}: column ${j + 1} is "${parts[j]}", not a number`);
+    values[j] = v;
+  }
+  const [unit, cycle] = values;
+  if (!Number.isInteger(unit) || unit < 1) throw new InputError('bad line', `${where}: unit "${parts[0]}" is not a positive integer`);
+  if (!Number.isInteger(cycle) || cycle < 1) throw new InputError('bad line', `${where}: cycle "${parts[1]}" is not a positive integer`);
+  let u = units.get(unit);
+  if (!u) {
+    u = { cycles: [], settings: [], sensors: [] };
+    units.set(unit, u);
+  }
+  const prev = u.cycles[u.cycles.length - 1];
+  if (prev !== undefined && cycle <= prev) throw new InputError('bad line', `${where}: unit ${unit} cycle ${cycle} does not follow cycle ${prev}`);
+  u.cycles.push(cycle);
+  u.settings.push(values.slice(2, 5));
+  u.sensors.push(values.slice(5));
 }
 
 // --- Feature extraction ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * Trains a brain.js network without holding the event loop for long: brain.js's `train` is
  * synchronous and runs whole epochs over the data it is given, so we give it shuffled chunks
  * (mini-batches) of the data, one `train(chunk, {iterations: 1, timeout})` call each, and yield
- * with setImmediate whenever the current slice has used its budget (`sliceMs`, default 8 ms, which
+ * with setImmediate whenever the current slice has used its budget (`sliceMs`, default 5 ms, which
  * leaves room under 20 ms for a GC pause or the OS taking the CPU away).
  *
  * - One epoch is one pass over every row, in a fresh seeded shuffle (mulberry32) per epoch; brain.js
@@ -70,7 +70,7 @@ export interface SlicedTrainOptions {
   finalLearningRate?: number;
   /** Momentum in [0, 1) (default 0.1, brain.js's default). */
   momentum?: number;
-  /** Longest synchronous stretch aimed for, ms (default 8; 1..50). */
+  /** Longest synchronous stretch aimed for, ms (default 5; 1..50). */
   sliceMs?: number;
   /** Total time limit, ms (default 60000). */
   timeLimitMs?: number;
@@ -145,7 +145,7 @@ function resolveOptions(o: SlicedTrainOptions): Resolved {
     learningRate,
     finalLearningRate: checkNumber('finalLearningRate', o.finalLearningRate ?? learningRate, 0, 1, true, true),
     momentum: checkNumber('momentum', o.momentum ?? 0.1, 0, 1, false, true),
-    sliceMs: checkNumber('sliceMs', o.sliceMs ?? 8, 1, 50, false, false),
+    sliceMs: checkNumber('sliceMs', o.sliceMs ?? 5, 1, 50, false, false),
     timeLimitMs: checkNumber('timeLimitMs', o.timeLimitMs ?? 60000, 0, Infinity, true, true),
     batchSize,
     seed: o.seed ?? 1,
@@ -408,12 +408,12 @@ export interface SlicedLoopResult {
 }
 
 /**
- * Runs fn(0) … fn(count − 1) in slices of about `sliceMs` (default 8), yielding with setImmediate
+ * Runs fn(0) … fn(count − 1) in slices of about `sliceMs` (default 5), yielding with setImmediate
  * between slices: for data preparation that would otherwise hold the event loop (one fn call
  * should take well under the budget). Stops early, with cancelled: true, when `signal` aborts.
  */
 export function forEachSliced(count: number, fn: (i: number) => void, options: { sliceMs?: number; signal?: AbortSignal } = {}): Promise<SlicedLoopResult> {
-  const sliceMs = options.sliceMs ?? 8;
+  const sliceMs = options.sliceMs ?? 5;
   return new Promise((resolve, reject) => {
     let i = 0;
     let slices = 0;

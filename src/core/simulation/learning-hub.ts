@@ -8,7 +8,7 @@
  * - the health model: remaining useful life from run-to-failure histories.
  */
 import { ConfigError, InputError } from '../errors';
-import { HealthModel, parseCmapss, type HealthModelJSON } from '../learning/health-model';
+import { HealthModel, parseCmapssSliced, type HealthModelJSON } from '../learning/health-model';
 import { ResidualModel, type ResidualModelJSON } from '../learning/residual-model';
 import { KpiSurrogate, type SurrogateJSON } from '../learning/surrogate';
 import type { PhysicsModel } from './physics';
@@ -132,11 +132,25 @@ export class SimulatorLearning {
     }
   }
 
+  /**
+   * Learns KPIs from settings. Stored results vary different settings (a baseline varies none): the
+   * surrogate learns from the largest group that varies the same ones, and says which.
+   */
   async trainSurrogate(rows: Array<{ settings: Record<string, number>; kpis: Record<string, number> }>): Promise<Record<string, unknown>> {
+    const groups = new Map<string, typeof rows>();
+    for (const row of rows) {
+      const key = Object.keys(row.settings).sort().join('|');
+      if (key === '') continue;
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+    const largest = [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? [];
     const surrogate = new KpiSurrogate();
-    const r = await surrogate.train(rows);
+    const r = await surrogate.train(largest);
     if (r.applied) this.surrogate = surrogate;
-    return { model: 'surrogate', applied: r.applied, rows: rows.length, trainRows: r.trainRows, validationRows: r.validationRows, validation: r.kpis, epochs: r.epochs, maxSliceMs: r.maxSliceMs, elapsedMs: r.elapsedMs };
+    return {
+      model: 'surrogate', applied: r.applied, settings: Object.keys(largest[0]?.settings ?? {}), rows: largest.length, leftOut: rows.length - largest.length,
+      trainRows: r.trainRows, validationRows: r.validationRows, validation: r.kpis, epochs: r.epochs, maxSliceMs: r.maxSliceMs, elapsedMs: r.elapsedMs,
+    };
   }
 
   predictSurrogate(settings: Record<string, number>): Record<string, number> {
@@ -150,7 +164,7 @@ export class SimulatorLearning {
    */
   async trainHealth(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
     let units: number[][][];
-    if (typeof payload.data === 'string') units = [...parseCmapss(payload.data).values()].map((u) => u.sensors);
+    if (typeof payload.data === 'string') units = [...(await parseCmapssSliced(payload.data)).values()].map((u) => u.sensors);
     else if (Array.isArray(payload.units)) units = payload.units as number[][][];
     else throw new InputError('bad request', 'train health needs payload.data (C-MAPSS text) or payload.units (sensor rows per unit, run to failure)');
     const options = isRecord(payload.options) ? payload.options : {};

@@ -112,12 +112,14 @@ export function runPhysics(model: PhysicsModel, start: StartState, calibrated: R
     inputs[name] = typeof v === 'number' ? v : { t: v.t.map((x) => x / perUnit), v: v.v };
   }
   const parameters = model.parameterValues({ ...calibrated, ...(request.parameters ?? {}) });
+  // Unless asked for finer, at most about 200 points: answers travel between threads and flows.
+  const everyS = request.everyS ?? Math.max(model.step * perUnit, request.durationS / 200);
   const run = model.simulate({
     initial: { ...start.initial, ...(request.initial ?? {}) },
     inputs,
     parameters,
     duration: request.durationS / perUnit,
-    outputEvery: request.everyS !== undefined ? request.everyS / perUnit : undefined,
+    outputEvery: everyS / perUnit,
     maxWallMs: request.maxWallMs,
   });
   return toAnswer(model, run, start.time, parameters);
