@@ -274,13 +274,18 @@ describe('twin-simulator', function () {
       { topic: 'predict', payload: { horizon: -1 } },
       { topic: 'whatif', payload: { line: { stations: {} } } },
       { payload: { constructor: { prototype: { polluted: 1 } } } },
+      { topic: TEMP, payload: { asset: 'line1/oven', signal: 'temperature', value: 'hot' } },
       { topic: 'x', payload: 'not a number' },
     ];
     for (const msg of garbage) node.receive(msg);
     await waitFor(() => caught.length === 1 + garbage.length, 'every refusal caught');
+    // Events of twin-deviation and twin-state wired in (anomaly-start carries a signal, not a value): passed over.
+    node.receive({ topic: 'anomaly-start', payload: { type: 'anomaly-start', key: TEMP, asset: 'line1/oven', signal: 'temperature', time: Date.now() } });
+    node.receive({ topic: 'stale', payload: { type: 'stale', key: TEMP, ageMs: 5000 } });
     assert.equal({}.polluted, undefined);
     node.receive({ topic: 'predict', payload: { horizon: 0.5 } });
     await waitFor(() => answers.length === 1, 'a good request after the garbage');
     assert.ok(answers[0].payload.final.x > 1);
+    assert.equal(caught.length, 1 + garbage.length, 'the events were passed over, not refused');
   });
 });

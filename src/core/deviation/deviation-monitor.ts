@@ -4,8 +4,10 @@
  * on (anomaly start and end, drift warning, drift). Framework-free; the twin-deviation node
  * only feeds it messages and sends what it returns.
  *
- * Matching: the latest prediction of a key is used for an actual sample when their times differ
- * by at most `matchToleranceMs`; otherwise the detector predicts the value itself (online).
+ * Matching: of the predictions of a key still pending (up to 64, by time), the one nearest an
+ * actual sample's time is used when they differ by at most `matchToleranceMs`; otherwise the
+ * detector predicts the value itself (online). A twin predicting several samples ahead thus keeps
+ * every prediction until its sample arrives; older ones are dropped as samples pass them.
  */
 import { ConfigError, InputError } from '../errors';
 import { AssetMonitor, type AssetDeviation, type AssetMonitorOptions, type SavedAsset } from './asset-monitor';
@@ -66,7 +68,8 @@ interface Watched {
   detector: SignalDetector;
   /** Recent mean of the residual (EWMA): a lasting bias of the twin for this signal. */
   bias: number;
-  prediction?: { value: number; time: number };
+  /** Pending predictions, oldest first. */
+  predictions: Array<{ value: number; time: number }>;
   severity: Severity;
   driftState: DriftState;
   anomalySince?: number;
@@ -81,6 +84,7 @@ export interface SavedDeviation {
 
 /** Weight of the newest sample in a signal's bias (about the last 40 samples count). */
 const biasRate = 0.05;
+const maxPendingPredictions = 64;
 /** A twin off by more than this many robust sigmas, on average, diverges for that signal. */
 const biasLimit = 2;
 
@@ -130,11 +134,28 @@ export class DeviationMonitor {
     return counts;
   }
 
-  /** The twin's value for `key` at `time`; kept until a newer one comes. */
+  /** The twin's value for `key` at `time`; kept (up to 64 per key) until samples pass its time. */
   predict(key: string, value: unknown, time: number): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new InputError('bad prediction', `the predicted value of ${key} is not a finite number`, key);
     if (!Number.isFinite(time)) throw new InputError('bad time', `the prediction of ${key} has no usable time`, key);
-    this.watch(key).prediction = { value, time };
+    const pending = this.watch(key).predictions;
+    let at = pending.length;
+    while (at > 0 && pending[at - 1].time > time) at--;
+    if (at > 0 && pending[at - 1].time === time) pending[at - 1] = { value, time }; // a newer prediction for the same time
+    else pending.splice(at, 0, { value, time });
+    if (pending.length > maxPendingPredictions) pending.shift();
+  }
+
+  /** The pending prediction nearest `time` within the tolerance; drops those too old to match any later sample. */
+  private matchPrediction(watched: Watched, time: number): number | undefined {
+    const pending = watched.predictions;
+    while (pending.length > 0 && pending[0].time < time - this.tolerance) pending.shift();
+    let best: { value: number; time: number } | undefined;
+    for (const p of pending) {
+      if (p.time > time + this.tolerance) break;
+      if (!best || Math.abs(p.time - time) < Math.abs(best.time - time)) best = p;
+    }
+    return best?.value;
   }
 
   score(sample: MonitoredSample): { output: DeviationOutput; events: DeviationEvent[] } {
@@ -142,8 +163,7 @@ export class DeviationMonitor {
     if (typeof sample.value !== 'number' || !Number.isFinite(sample.value)) throw new InputError('not a number', 'the value is not a finite number', sample.key);
     if (typeof sample.time !== 'number' || !Number.isFinite(sample.time)) throw new InputError('bad time', 'the sample has no usable time', sample.key);
     const watched = this.watch(sample.key);
-    const prediction = watched.prediction;
-    const matched = prediction && Math.abs(prediction.time - sample.time) <= this.tolerance ? prediction.value : undefined;
+    const matched = this.matchPrediction(watched, sample.time);
     const result: DeviationResult = watched.detector.score({ value: sample.value, time: sample.time, expected: matched });
     const events = this.eventsFor(sample, watched, result);
     if (!result.learning && !result.duplicate) watched.bias += biasRate * (result.residual - watched.bias);
@@ -256,7 +276,7 @@ export class DeviationMonitor {
       try {
         if (typeof entry?.key !== 'string') throw new InputError('bad saved state', 'a saved signal has no key');
         const detector = SignalDetector.fromJSON(entry.detector, { ...options.detector, name: entry.key });
-        monitor.watched.set(entry.key, { detector, severity: 'ok', driftState: 'none', bias: 0 });
+        monitor.watched.set(entry.key, { detector, severity: 'ok', driftState: 'none', bias: 0, predictions: [] });
       } catch {
         skipped += 1;
       }
@@ -269,7 +289,7 @@ export class DeviationMonitor {
     let watched = this.watched.get(key);
     if (!watched) {
       if (this.watched.size >= this.maxSignals) throw new InputError('too many signals', `more than ${this.maxSignals} signals`, key);
-      watched = { detector: new SignalDetector({ ...this.options.detector, name: key }), severity: 'ok', driftState: 'none', bias: 0 };
+      watched = { detector: new SignalDetector({ ...this.options.detector, name: key }), severity: 'ok', driftState: 'none', bias: 0, predictions: [] };
       if (this.frozen) watched.detector.freeze();
       this.watched.set(key, watched);
     }

@@ -49,6 +49,8 @@ export function readSimulatorInput(msg: NodeMessage, now: number): SimulatorInpu
   }
   if (isRecord(payload)) {
     if (payload.predicted === true) return { kind: 'ignored' }; // our own kind of output, looped back
+    // Events of other nodes (twin-deviation's anomaly-start, twin-state's stale ...) carry a type, no value.
+    if (typeof payload.type === 'string' && !('value' in payload)) return { kind: 'ignored' };
     if (typeof payload.signal !== 'string') {
       if (typeof payload.type === 'string') return { kind: 'ignored' }; // an event of another node
       throw new InputError('bad message', 'expected a sample ({asset, signal, value}) or msg.topic predict, whatif, scenarios, calibrate or train', topic || 'twin-simulator');

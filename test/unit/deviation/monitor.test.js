@@ -29,6 +29,23 @@ describe('deviation monitor', () => {
     assert.deepEqual(late.attribution, { t: 1 });
   });
 
+  it('keeps every prediction of a twin that looks several samples ahead until its sample arrives', () => {
+    const monitor = new DeviationMonitor({ matchToleranceMs: 400 });
+    // A prediction each second for 10 s ahead: ten are pending when the first sample they concern arrives.
+    for (let s = 0; s < 10; s++) monitor.predict('l1/oven/t', 100 + s, at(s + 10));
+    monitor.predict('l1/oven/t', 999, at(30)); // far ahead: waits
+    for (let s = 10; s < 20; s++) {
+      const out = monitor.score(sample('l1/oven/t', 100.5 + (s - 10), s)).output;
+      assert.equal(out.expectedFrom, 'twin', `sample at ${s} s`);
+      assert.equal(out.expected, 100 + (s - 10));
+    }
+    monitor.predict('l1/oven/t', 5, at(25));
+    monitor.predict('l1/oven/t', 6, at(25)); // a newer prediction for the same time replaces it
+    assert.equal(monitor.score(sample('l1/oven/t', 6, 25.2)).output.expected, 6);
+    assert.equal(monitor.score(sample('l1/oven/t', 1, 28)).output.expectedFrom, 'learned');
+    assert.equal(monitor.score(sample('l1/oven/t', 999, 30.1)).output.expected, 999);
+  });
+
   it('raises anomaly-start and anomaly-end once each around a fault, and one output per sample', () => {
     const monitor = new DeviationMonitor({ detector: { warmupSamples: 100 } });
     const data = stream(700);
