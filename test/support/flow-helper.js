@@ -5,11 +5,16 @@ const helper = require('node-red-node-test-helper');
 const path = require('node:path');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const functionNode = require('@node-red/nodes/core/function/10-function.js');
+// Core nodes the example flows use (examples/*.json): inject buttons, debug, comments, change.
+const injectNode = require('@node-red/nodes/core/common/20-inject.js');
+const debugNode = require('@node-red/nodes/core/common/21-debug.js');
+const commentNode = require('@node-red/nodes/core/common/90-comment.js');
+const changeNode = require('@node-red/nodes/core/function/15-change.js');
 const packageNodes = Object.values(require('../../package.json')['node-red'].nodes).map((file) => require(path.join(__dirname, '..', '..', file)));
 
 helper.init(require.resolve('node-red'));
 
-const allNodes = [...packageNodes, catchNode, functionNode];
+const allNodes = [...packageNodes, catchNode, functionNode, injectNode, debugNode, commentNode, changeNode];
 
 /** Loads a flow; nodes on a tab get a position, which is how Node-RED tells them from config nodes. */
 function load(flow, credentials = {}) {
