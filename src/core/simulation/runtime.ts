@@ -120,6 +120,14 @@ export class SimulatorRuntime {
     return this.sim.physics ? syncedStart(this.sim.physics, this.history, now) : undefined;
   }
 
+  /**
+   * What an optimiser needs to run this simulator's core itself: the definition (JSON-safe, for a
+   * worker thread) and the context of a what-if starting now (synchronised start, calibration).
+   */
+  optimisationContext(now: number, maxWallMs: number): { spec: SimulatorSpec; context: WhatIfContext } {
+    return { spec: this.spec, context: this.context(now, maxWallMs) };
+  }
+
   private context(now: number, maxWallMs: number): WhatIfContext {
     return {
       start: this.start(now),

@@ -8,7 +8,7 @@ import { statusOf } from '../common/status';
 import type { TwinModelNode } from '../twin-model/model-node';
 import { readSimulatorInput, type RequestTopic } from './messages';
 import { migrateSimulatorDef, simulatorSettings, type SimulatorSettings, type TwinSimulatorDef } from './options';
-import { resolveSpec } from './spec';
+import { resolveSpec, type SimulatorNode } from './spec';
 
 const savedStateKey = 'twinSimulator';
 const saveEveryMs = 10000;
@@ -20,7 +20,7 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
 
   function TwinSimulatorNode(this: Node, rawDef: TwinSimulatorDef): void {
     RED.nodes.createNode(this, rawDef);
-    const node = this;
+    const node = this as SimulatorNode;
     const def = migrateSimulatorDef(rawDef);
     const rejections = new Rejections();
     const modelNode = def.model ? (RED.nodes.getNode(def.model) as TwinModelNode | null) : null;
@@ -35,6 +35,7 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
       node.error(configError.message);
     }
 
+    node.simulator = runtime;
     const context = node.context();
     if (runtime && settings?.persist) {
       try {

@@ -1,7 +1,14 @@
 import { ModelIndex } from '../../core/model/paths';
 import type { TwinModel } from '../../core/model/types';
 import { withModelValues, type PhysicsSpec } from '../../core/simulation/physics';
+import type { SimulatorRuntime } from '../../core/simulation/runtime';
+import type { Node } from '../common/red';
 import type { SimulatorSettings } from './options';
+
+/** A twin-simulator node as other nodes see it (the optimizer runs its core directly). */
+export interface SimulatorNode extends Node {
+  simulator?: SimulatorRuntime;
+}
 
 /** The definition with units and parameter values the twin model knows filled in. */
 export function resolveSpec(settings: SimulatorSettings, model: TwinModel | undefined): { physics?: PhysicsSpec; line?: unknown } {
