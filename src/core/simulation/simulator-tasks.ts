@@ -151,7 +151,7 @@ export interface CalibrateArgs {
 const compiled = new Map<string, CompiledSimulator>();
 
 /** Compiles once per distinct definition text (the worker sees the same one request after request). */
-function cachedSimulator(spec: unknown): CompiledSimulator {
+export function cachedSimulator(spec: unknown): CompiledSimulator {
   const key = JSON.stringify(spec);
   let sim = compiled.get(key);
   if (!sim) {
