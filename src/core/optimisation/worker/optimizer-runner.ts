@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, InputError } from '../../errors';
+import { InputError } from '../../errors';
 
 export interface JobHandlers {
   onImprovement?(payload: unknown): void;
@@ -98,7 +98,8 @@ export class OptimizerRunner {
       else if (reply.type === 'done') this.finish(undefined, reply.payload);
       else if (reply.error) {
         const e = reply.error;
-        this.finish(e.code === 'CONFIG' ? new ConfigError(e.shortReason, e.message) : e.code === 'INPUT' ? new InputError(e.shortReason, e.message) : new Error(e.message));
+        // The definition was checked at deploy: what fails now comes from the request's data.
+        this.finish(e.code === 'CONFIG' || e.code === 'INPUT' ? new InputError(e.shortReason, e.message) : new Error(e.message));
       }
     });
     worker.on('error', (err) => {

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, InputError, TwinError } from '../../errors';
+import { InputError, TwinError } from '../../errors';
 
 export interface TaskRequest {
   task: string;
@@ -29,10 +29,12 @@ interface WorkerReply {
   error?: { code: string; shortReason: string; message: string };
 }
 
-/** A TwinError rebuilt from the worker's reply (the class does not cross threads). */
+/**
+ * A TwinError rebuilt from the worker's reply (the class does not cross threads). The definition was
+ * checked at deploy, so what fails now comes from the request: an InputError either way.
+ */
 function rebuild(e: NonNullable<WorkerReply['error']>): Error {
-  if (e.code === 'CONFIG') return new ConfigError(e.shortReason, e.message);
-  if (e.code === 'INPUT') return new InputError(e.shortReason, e.message);
+  if (e.code === 'CONFIG' || e.code === 'INPUT') return new InputError(e.shortReason, e.message);
   return new Error(e.message);
 }
 

@@ -1,0 +1,73 @@
+import { ConfigError } from '../../core/errors';
+import type { NodeDef } from '../common/red';
+
+export interface TwinOptimizerDef extends NodeDef {
+  configVersion?: number;
+  /** The twin-simulator node whose core is the objective (setpoint optimisation). */
+  simulator?: string;
+  /** JSON text: {variables, objectives, constraints, evaluation}. */
+  goal?: string;
+  algorithm?: string;
+  compromise?: string;
+  maxEvaluations?: string | number;
+  /** Seconds a setpoint optimisation may run. */
+  timeLimit?: string | number;
+  seed?: string | number;
+  /** Replications confirming the chosen setpoints against the starting ones (0: none). */
+  confirm?: string | number;
+}
+
+export interface OptimizerSettings {
+  simulator: string | undefined;
+  goal: unknown;
+  algorithm: 'cmaes' | 'nelder-mead' | 'ga' | 'nsga2' | undefined;
+  compromise: 'weighted-sum' | 'tchebycheff' | 'knee';
+  maxEvaluations: number;
+  timeLimitMs: number;
+  seed: number;
+  confirmReplications: number;
+}
+
+export const currentConfigVersion = 1;
+
+export function migrateOptimizerDef(def: TwinOptimizerDef): TwinOptimizerDef {
+  return def.configVersion ? def : { ...def, configVersion: currentConfigVersion };
+}
+
+function number(raw: unknown, fallback: number, what: string, min: number, max: number, integer = false): number {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(`bad ${what}`, `${what} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${String(raw)}"`);
+  }
+  return value;
+}
+
+const ALGORITHMS = ['cmaes', 'nelder-mead', 'ga', 'nsga2'] as const;
+const COMPROMISES = ['weighted-sum', 'tchebycheff', 'knee'] as const;
+
+/** Reads the editor's settings; everything has a default, so an unconfigured node answers schedules. */
+export function optimizerSettings(def: TwinOptimizerDef): OptimizerSettings {
+  let goal: unknown;
+  if (typeof def.goal === 'string' && def.goal.trim() !== '') {
+    try {
+      goal = JSON.parse(def.goal);
+    } catch (err) {
+      throw new ConfigError('bad goal', `the goal is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const algorithm = def.algorithm && def.algorithm !== 'auto' ? def.algorithm : undefined;
+  if (algorithm !== undefined && !(ALGORITHMS as readonly string[]).includes(algorithm)) throw new ConfigError('bad algorithm', `algorithm must be auto, ${ALGORITHMS.join(', ')}`);
+  const compromise = def.compromise || 'weighted-sum';
+  if (!(COMPROMISES as readonly string[]).includes(compromise)) throw new ConfigError('bad compromise', `compromise must be ${COMPROMISES.join(', ')}`);
+  return {
+    simulator: typeof def.simulator === 'string' && def.simulator !== '' ? def.simulator : undefined,
+    goal,
+    algorithm: algorithm as OptimizerSettings['algorithm'],
+    compromise: compromise as OptimizerSettings['compromise'],
+    maxEvaluations: number(def.maxEvaluations, 200, 'evaluations', 1, 1e7, true),
+    timeLimitMs: number(def.timeLimit, 60, 'time limit', 0.1, 86400) * 1000,
+    seed: number(def.seed, 1, 'seed', 0, 2 ** 32 - 1, true),
+    confirmReplications: number(def.confirm, 10, 'confirmation replications', 0, 1000, true),
+  };
+}
