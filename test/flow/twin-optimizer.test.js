@@ -19,7 +19,7 @@ const line = {
   sources: [{ interarrival: { kind: 'exponential', mean: 10 }, to: 'Saw' }],
   stations: [
     { name: 'Saw', processing: { kind: 'exponential', mean: 5 }, buffer: 10, next: 'Press', power: { working: 3, idle: 1, blocked: 1 } },
-    { name: 'Press', processing: { kind: 'exponential', mean: 18 }, buffer: 10, next: null, power: { working: 8, idle: 2, blocked: 2 } },
+    { name: 'Press', processing: { kind: 'exponential', mean: 8 }, buffer: 10, next: null, power: { working: 8, idle: 2, blocked: 2 } },
   ],
   run: { until: 20000 },
 };
@@ -124,6 +124,22 @@ describe('twin-optimizer', function () {
       await waitFor(() => results.length === 2, 'nug12', 15000);
       assert.equal(results[1].payload.cost, 578);
     }
+  });
+
+  it('checks a proposed layout on the simulator\'s line: transport time shows in the lead time', async function () {
+    await load(optimizerFlow({ simulator: 'sim' }));
+    const results = collect('results');
+    const locations = [{ x: 0, y: 0 }, { x: 50, y: 0 }, { x: 100, y: 0 }];
+    // machine 0 = Saw, machine 1 = Press, machine 2 = a washer with no flow; now the saw and the press stand 100 m apart
+    const flows = [[0, 10, 0], [10, 0, 0], [0, 0, 0]];
+    helper.getNode('opt').receive({ topic: 'layout', payload: { flows, locations, current: [0, 2, 1], simulate: { stations: ['Saw', 'Press'], speed: 1, replications: 4 } }, timeLimit: 1 });
+    await waitFor(() => results.length === 1, 'layout with simulation', 20000);
+    const a = results[0].payload;
+    const [saw, press] = [a.assignments[0], a.assignments[1]];
+    assert.equal(Math.abs(saw.x - press.x), 50, 'saw and press side by side');
+    const { proposed, current } = a.simulation;
+    assert.ok(current.leadTimeMean - proposed.leadTimeMean > 40, `lead time ${current.leadTimeMean} -> ${proposed.leadTimeMean} (50 s less transport)`);
+    assert.ok(Math.abs(proposed.throughput - current.throughput) < 0.02);
   });
 
   it('refuses malformed requests with a catchable error and keeps working', async function () {

@@ -103,7 +103,7 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
         } else if (topic === 'reschedule' || topic === 'rul-low') {
           job = rescheduleArgs(msg, topic === 'rul-low' ? faultDisturbance(payload) : payload, settings, lastSchedule);
         } else {
-          job = layoutArgs(msg, payload, settings);
+          job = layoutArgs(msg, payload, settings, settings.simulator ? (RED.nodes.getNode(settings.simulator) as SimulatorNode | null) : null, now);
         }
         running = { topic };
         status.markDirty();

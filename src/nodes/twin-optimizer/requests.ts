@@ -109,9 +109,21 @@ export function faultDisturbance(payload: Record<string, unknown>): Record<strin
   return { now, disturbances: [{ type: 'machineDown', machine, start: now + Math.max(0, rul), duration }] };
 }
 
-/** A layout: QAPLIB text, flows with locations or distances, or machines with footprints in a hall. */
-export function layoutArgs(msg: NodeMessage, payload: Record<string, unknown>, settings: OptimizerSettings): { task: string; args: unknown; timeLimitMs: number } {
+/**
+ * A layout: QAPLIB text, flows with locations or distances, or machines with footprints in a hall.
+ * With `simulate: {stations, speed}` (the line station of each machine, transport speed in m/s) the
+ * proposal, and `current` (a permutation) if given, are run on the chosen simulator's line.
+ */
+export function layoutArgs(msg: NodeMessage, payload: Record<string, unknown>, settings: OptimizerSettings, simulatorNode: SimulatorNode | null, now: number): { task: string; args: unknown; timeLimitMs: number } {
   if (payload.instance === undefined && payload.flows === undefined) throw new InputError('bad request', 'layout needs payload.instance (QAPLIB text) or payload.flows with locations, distances or machines and a hall', 'layout');
   const timeLimit = seconds(msg.timeLimit ?? payload.timeLimit, 10, 'msg.timeLimit');
-  return { task: 'layout', args: { problem: payload, seed: typeof payload.seed === 'number' ? payload.seed : settings.seed, timeLimitMs: timeLimit * 1000 }, timeLimitMs: timeLimit * 1000 };
+  let simulation: Record<string, unknown> | undefined;
+  if (payload.simulate !== undefined) {
+    const sim = payload.simulate;
+    const runtime = simulatorNode?.simulator;
+    if (!runtime) throw new InputError('no simulator', 'checking a layout in the simulator needs a twin simulator chosen in the node', 'layout');
+    if (!isRecord(sim) || !Array.isArray(sim.stations) || typeof sim.speed !== 'number') throw new InputError('bad request', 'simulate needs {stations: [line station of each machine], speed: m/s}', 'layout');
+    simulation = { ...runtime.optimisationContext(now, timeLimit * 1000), stations: sim.stations, speed: sim.speed, replications: sim.replications };
+  }
+  return { task: 'layout', args: { problem: payload, seed: typeof payload.seed === 'number' ? payload.seed : settings.seed, timeLimitMs: timeLimit * 1000, simulation }, timeLimitMs: timeLimit * 2000 };
 }
