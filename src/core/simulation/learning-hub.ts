@@ -158,25 +158,9 @@ export class SimulatorLearning {
     return this.surrogate.predict(settings);
   }
 
-  /**
-   * Health model from run-to-failure data: `data` in the NASA C-MAPSS text format (sensor columns
-   * used), or `units`: one list of sensor rows per unit, each ending at its failure.
-   */
-  async trainHealth(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
-    let units: number[][][];
-    if (typeof payload.data === 'string') units = [...(await parseCmapssSliced(payload.data)).values()].map((u) => u.sensors);
-    else if (Array.isArray(payload.units)) units = payload.units as number[][][];
-    else throw new InputError('bad request', 'train health needs payload.data (C-MAPSS text) or payload.units (sensor rows per unit, run to failure)');
-    const options = isRecord(payload.options) ? payload.options : {};
-    let model: HealthModel;
-    try {
-      model = new HealthModel(options);
-    } catch (err) {
-      throw new InputError('bad request', (err as Error).message);
-    }
-    const r = await model.train(units);
-    if (r.applied) this.health = model;
-    return { model: 'health', applied: r.applied, units: units.length, samples: r.samples, sensors: r.sensors, dropped: r.dropped, epochs: r.epochs, error: r.error, maxSliceMs: r.maxSliceMs, elapsedMs: r.elapsedMs };
+  /** Uses a health model trained elsewhere (in the simulator's worker thread, see trainHealthModel). */
+  adoptHealth(json: HealthModelJSON): void {
+    this.health = HealthModel.fromJSON(json);
   }
 
   /** RUL after the last row; `warning` when below the threshold (default 30 cycles). */
@@ -242,4 +226,27 @@ export class SimulatorLearning {
     if (saved.health) attempt('health model', () => (this.health = HealthModel.fromJSON(saved.health as HealthModelJSON)));
     return dropped;
   }
+}
+
+/**
+ * Trains a health model from run-to-failure data: `data` in the NASA C-MAPSS text format (sensor
+ * columns used), or `units`: one list of sensor rows per unit, each ending at its failure. Runs in
+ * the simulator's worker thread: the few MB of text and the feature matrices never touch the flow's
+ * event loop; only the trained model (a few kB) comes back.
+ */
+export async function trainHealthModel(payload: Record<string, unknown>): Promise<{ summary: Record<string, unknown>; model?: HealthModelJSON }> {
+  let units: number[][][];
+  if (typeof payload.data === 'string') units = [...(await parseCmapssSliced(payload.data)).values()].map((u) => u.sensors);
+  else if (Array.isArray(payload.units)) units = payload.units as number[][][];
+  else throw new InputError('bad request', 'train health needs payload.data (C-MAPSS text) or payload.units (sensor rows per unit, run to failure)');
+  const options = isRecord(payload.options) ? payload.options : {};
+  let model: HealthModel;
+  try {
+    model = new HealthModel(options);
+  } catch (err) {
+    throw new InputError('bad request', (err as Error).message);
+  }
+  const r = await model.train(units);
+  const summary = { model: 'health', applied: r.applied, units: units.length, samples: r.samples, sensors: r.sensors, dropped: r.dropped, epochs: r.epochs, error: r.error, elapsedMs: r.elapsedMs };
+  return { summary, model: r.applied ? model.toJSON() : undefined };
 }

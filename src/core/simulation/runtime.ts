@@ -12,6 +12,7 @@ import type { PhysicsCalibration } from './physics-tasks';
 import { SignalHistory } from './signal-history';
 import { compileSimulator, type CompiledSimulator, type ScenarioSetAnswer, type ScenarioSetRequest, type SimulatorSpec, type WhatIfAnswer, type WhatIfContext, type WhatIfRequest } from './simulator-tasks';
 import { TaskRunner } from './worker/task-runner';
+import type { HealthModelJSON } from '../learning/health-model';
 import { SimulatorLearning, type LearningState } from './learning-hub';
 
 export interface RuntimeOptions {
@@ -226,7 +227,13 @@ export class SimulatorRuntime {
     const what = payload.model ?? 'residual';
     if (what === 'residual') return this.learning.trainResidual();
     if (what === 'surrogate') return this.learning.trainSurrogate(this.store.rows());
-    if (what === 'health') return this.learning.trainHealth(payload);
+    if (what === 'health') {
+      // Offline training on a whole data set: in the worker, with its own, longer time limit.
+      const limitS = typeof payload.timeLimit === 'number' && payload.timeLimit > 0 ? Math.min(payload.timeLimit, 3600) : 600;
+      const trained = await this.runner.run<{ summary: Record<string, unknown>; model?: HealthModelJSON }>({ task: 'train-health', spec: this.spec, args: payload }, limitS * 1000);
+      if (trained.model) this.learning.adoptHealth(trained.model);
+      return trained.summary;
+    }
     throw new InputError('bad request', 'train: payload.model must be "residual", "surrogate" or "health"');
   }
 

@@ -5,6 +5,7 @@
  */
 import { ConfigError, InputError } from '../errors';
 import { compareScenarios, summariseKpis, type KpiComparison, type Summary } from '../scenarios/statistics';
+import { trainHealthModel } from './learning-hub';
 import { PhysicsModel, type PhysicsSpec } from './physics';
 import { calibratePhysics, runPhysics, type CalibrationData, type CalibrationRequest, type PhysicsAnswer, type PhysicsRequest, type StartState } from './physics-tasks';
 import { compileLine, runLine, type CompiledLine, type LineAnswer, type LineRequest, type LineStart } from './line-tasks';
@@ -162,7 +163,7 @@ export function cachedSimulator(spec: unknown): CompiledSimulator {
   return sim;
 }
 
-/** Entry point of the worker: one task by name. */
+/** Entry point of the worker: one task by name (a value, or a promise of one). */
 export function runTask(task: string, spec: unknown, args: unknown): unknown {
   const sim = cachedSimulator(spec);
   const a = args as Record<string, unknown>;
@@ -171,6 +172,8 @@ export function runTask(task: string, spec: unknown, args: unknown): unknown {
       return whatIf(sim, a.request as WhatIfRequest, a.context as WhatIfContext);
     case 'scenarios':
       return scenarioSet(sim, a.request as ScenarioSetRequest, a.context as WhatIfContext);
+    case 'train-health':
+      return trainHealthModel(args as Record<string, unknown>);
     case 'calibrate': {
       if (!sim.physics) throw new InputError('no physics', 'calibration fits a physics model; this simulator has none');
       const c = args as CalibrateArgs;

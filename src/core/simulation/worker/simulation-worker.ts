@@ -13,9 +13,9 @@ interface TaskMessage {
   args: unknown;
 }
 
-parentPort?.on('message', (message: TaskMessage) => {
+parentPort?.on('message', async (message: TaskMessage) => {
   try {
-    const result = runTask(message.task, message.spec, message.args);
+    const result = await runTask(message.task, message.spec, message.args);
     parentPort?.postMessage({ id: message.id, result });
   } catch (err) {
     const e = err as Error;
