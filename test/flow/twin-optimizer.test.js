@@ -90,6 +90,24 @@ describe('twin-optimizer', function () {
     assert.equal(typeof after.kpi.change.makespan, 'number');
   });
 
+  it('schedules a flexible flow shop (parallel machines per stage) and repairs it after a breakdown', async function () {
+    await load(optimizerFlow());
+    const results = collect('results');
+    const node = helper.getNode('opt');
+    const jobs = [[4, 6, 3], [3, 5, 2], [6, 4, 4], [2, 7, 3], [5, 3, 5], [4, 4, 2]];
+    node.receive({ topic: 'flowshop', payload: { stages: [{ machines: 1 }, { machines: 2 }, { machines: 1 }], jobs }, timeLimit: 1 });
+    await waitFor(() => results.length === 1, 'flow shop');
+    const a = results[0].payload;
+    assert.ok(a.makespan >= a.lowerBound && a.makespan <= 40, `makespan ${a.makespan}, bound ${a.lowerBound}`);
+    assert.equal(a.operations.length, 18);
+    assert.ok(a.operations.every((o) => o.machine < [1, 2, 1][o.stage]));
+    node.receive({ topic: 'reschedule', payload: { now: 8, disturbances: [{ type: 'machineDown', stage: 1, machine: 0, start: 8, duration: 10 }] }, timeLimit: 1 });
+    await waitFor(() => results.length === 2, 'flow shop repaired');
+    const r = results[1].payload;
+    for (const o of r.operations.filter((x) => x.stage === 1 && x.machine === 0)) assert.ok(o.end <= 8 || o.start >= 18, JSON.stringify(o));
+    assert.equal(typeof r.kpi.change.makespan, 'number');
+  });
+
   it('optimises setpoints against the simulator core and confirms them on fresh seeds', async function () {
     await load(optimizerFlow({ simulator: 'sim', goal: JSON.stringify(goal), maxEvaluations: 20, timeLimit: 30, confirm: 8 }));
     const results = collect('results');

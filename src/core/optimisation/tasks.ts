@@ -5,6 +5,7 @@
 import { InputError } from '../errors';
 import { rescheduleJobShop, solveJobShop } from './jobshop';
 import type { Disturbance, JobShopOptions, JobShopProblem, ScheduledOperation } from './jobshop';
+import { rescheduleFlowShop, solveFlowShop, type FlowShopDisturbance, type FlowShopOperation, type FlowShopOptions, type FlowShopProblem } from './flowshop';
 import { runLayoutJob, type LayoutArgs } from './layout-task';
 import { runSetpointJob, type JobControl, type SetpointArgs, type SetpointChange } from './setpoint-task';
 
@@ -30,6 +31,14 @@ export async function runOptimisationTask(task: string, args: unknown, control: 
     case 'reschedule': {
       const a = args as RescheduleArgs;
       return rescheduleJobShop(a.problem, a.schedule, a.now, a.disturbances, { ...a.options, shouldStop: control.shouldStop });
+    }
+    case 'flowshop': {
+      const a = args as { problem: FlowShopProblem; options: FlowShopOptions };
+      return solveFlowShop(a.problem, { ...a.options, shouldStop: control.shouldStop, onImprovement: (i) => control.improvement({ makespan: i.makespan, objectiveValue: i.objectiveValue, elapsedMs: i.elapsedMs }) });
+    }
+    case 'reschedule-flowshop': {
+      const a = args as { problem: FlowShopProblem; schedule: FlowShopOperation[]; now: number; disturbances: FlowShopDisturbance[]; options: FlowShopOptions };
+      return rescheduleFlowShop(a.problem, a.schedule, a.now, a.disturbances, { ...a.options, shouldStop: control.shouldStop });
     }
     case 'layout':
       return runLayoutJob(args as LayoutArgs, control);

@@ -7,7 +7,7 @@ import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
 import type { SimulatorNode } from '../twin-simulator/spec';
 import { migrateOptimizerDef, optimizerSettings, type OptimizerSettings, type TwinOptimizerDef } from './options';
-import { faultDisturbance, layoutArgs, payloadObject, readTopic, rescheduleArgs, scheduleArgs, setpointArgs, type LastSchedule, type OptimizerTopic } from './requests';
+import { faultDisturbance, flowshopArgs, layoutArgs, payloadObject, readTopic, rescheduleArgs, scheduleArgs, setpointArgs, type LastSchedule, type OptimizerTopic } from './requests';
 
 /** What the status shows of the running job. */
 interface Running {
@@ -100,6 +100,8 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
         } else if (topic === 'schedule') {
           const { problem, options, timeLimitMs } = scheduleArgs(msg, payload, settings);
           job = { task: 'schedule', args: { problem, options }, timeLimitMs };
+        } else if (topic === 'flowshop') {
+          job = flowshopArgs(msg, payload, settings);
         } else if (topic === 'reschedule' || topic === 'rul-low') {
           job = rescheduleArgs(msg, topic === 'rul-low' ? faultDisturbance(payload) : payload, settings, lastSchedule);
         } else {
@@ -114,8 +116,12 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
           running = runner.busy ? running : undefined;
         }
         last = summary(topic, answer);
-        if (job.task === 'schedule') lastSchedule = { problem: (job.args as { problem: LastSchedule['problem'] }).problem, operations: answer.operations as unknown[] };
-        if (job.task === 'reschedule') lastSchedule = { problem: answer.problem as LastSchedule['problem'], operations: answer.operations as unknown[] };
+        if (job.task === 'schedule' || job.task === 'flowshop') {
+          lastSchedule = { kind: job.task === 'schedule' ? 'jobshop' : 'flowshop', problem: (job.args as { problem: unknown }).problem, operations: answer.operations as unknown[] };
+        }
+        if (job.task === 'reschedule' || job.task === 'reschedule-flowshop') {
+          lastSchedule = { kind: job.task === 'reschedule' ? 'jobshop' : 'flowshop', problem: answer.problem, operations: answer.operations as unknown[] };
+        }
         send([{ ...msg, topic, payload: answer }, null] as unknown as NodeMessage[]);
         status.markDirty();
         done();

@@ -6,7 +6,7 @@ import type { NodeMessage } from '../common/red';
 import type { SimulatorNode } from '../twin-simulator/spec';
 import type { OptimizerSettings } from './options';
 
-export const optimizerTopics = ['optimise', 'optimize', 'stop', 'objective', 'schedule', 'reschedule', 'rul-low', 'layout'] as const;
+export const optimizerTopics = ['optimise', 'optimize', 'stop', 'objective', 'schedule', 'flowshop', 'reschedule', 'rul-low', 'layout'] as const;
 export type OptimizerTopic = (typeof optimizerTopics)[number];
 
 const isRecord = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
@@ -77,8 +77,21 @@ export function scheduleArgs(msg: NodeMessage, payload: Record<string, unknown>,
 
 /** The last schedule the node made: what a reschedule repairs when the request names none. */
 export interface LastSchedule {
-  problem: JobShopProblem;
+  kind: 'jobshop' | 'flowshop';
+  problem: unknown;
   operations: unknown[];
+}
+
+/**
+ * A flexible flow shop: `{stages: [{machines: 2}, ...], jobs: [[time at stage 0, at stage 1, ...], ...]}`
+ * (0: the job skips the stage), with the same dates, weights, windows (`{stage, machine, start, end}`)
+ * and objectives as a job shop.
+ */
+export function flowshopArgs(msg: NodeMessage, payload: Record<string, unknown>, settings: OptimizerSettings): { task: string; args: unknown; timeLimitMs: number } {
+  if (!Array.isArray(payload.stages) || !Array.isArray(payload.jobs)) throw new InputError('bad request', 'flowshop needs payload.stages ([{machines}]) and payload.jobs (processing time per stage)', 'flowshop');
+  const timeLimit = seconds(msg.timeLimit ?? payload.timeLimit, 10, 'msg.timeLimit');
+  const { stages, jobs, releaseDates, dueDates, weights, unavailable, objective, seed } = payload;
+  return { task: 'flowshop', args: { problem: { stages, jobs, releaseDates, dueDates, weights, unavailable }, options: { timeLimit, seed: seed ?? settings.seed, objective } }, timeLimitMs: timeLimit * 1000 };
 }
 
 /**
@@ -89,14 +102,16 @@ export interface LastSchedule {
  * down at now + RUL.
  */
 export function rescheduleArgs(msg: NodeMessage, payload: Record<string, unknown>, settings: OptimizerSettings, last: LastSchedule | undefined): { task: string; args: unknown; timeLimitMs: number } {
-  const problem = (payload.problem ?? last?.problem) as JobShopProblem | undefined;
+  const problem = payload.problem ?? last?.problem;
   const schedule = payload.schedule ?? last?.operations;
+  const kind = payload.problem !== undefined ? (isRecord(payload.problem) && Array.isArray(payload.problem.stages) ? 'flowshop' : 'jobshop') : last?.kind;
   if (!problem || !Array.isArray(schedule)) throw new InputError('nothing to repair', 'reschedule needs payload.problem and payload.schedule, or a schedule made by this node before', 'reschedule');
   if (typeof payload.now !== 'number' || !Number.isFinite(payload.now)) throw new InputError('bad request', 'reschedule needs payload.now: the current time on the schedule\'s clock', 'reschedule');
   const disturbances = Array.isArray(payload.disturbances) ? payload.disturbances : isRecord(payload.disturbance) ? [payload.disturbance] : undefined;
   if (!disturbances || disturbances.length === 0) throw new InputError('bad request', 'reschedule needs payload.disturbances: machineDown, rushJob or durationChange', 'reschedule');
   const timeLimit = seconds(msg.timeLimit ?? payload.timeLimit, 10, 'msg.timeLimit');
-  return { task: 'reschedule', args: { problem, schedule, now: payload.now, disturbances, options: { timeLimit, seed: payload.seed ?? settings.seed, objective: payload.objective } }, timeLimitMs: timeLimit * 1000 };
+  const task = kind === 'flowshop' ? 'reschedule-flowshop' : 'reschedule';
+  return { task, args: { problem, schedule, now: payload.now, disturbances, options: { timeLimit, seed: payload.seed ?? settings.seed, objective: payload.objective } }, timeLimitMs: timeLimit * 1000 };
 }
 
 /** A predicted fault (`rul-low`) as a machine-down disturbance of the last schedule. */
