@@ -108,6 +108,21 @@ describe('twin-optimizer', function () {
     assert.equal(typeof r.kpi.change.makespan, 'number');
   });
 
+  it('keeps machines the twin reports down out of the schedule for their repair time', async function () {
+    await load(optimizerFlow({ availability: JSON.stringify({ 'shop/m2/running': { machine: 2, repair: 30 } }) }));
+    const results = collect('results');
+    const node = helper.getNode('opt');
+    node.receive({ topic: 'shop/m2/running', payload: { asset: 'shop/m2', signal: 'running', value: false, sourceTime: Date.now() } });
+    node.receive({ topic: 'schedule', payload: { instance: FT06 }, timeLimit: 1 });
+    await waitFor(() => results.length === 1, 'schedule with a machine down');
+    const ops = results[0].payload.operations;
+    assert.ok(ops.filter((o) => o.machine === 2).every((o) => o.start >= 30), 'machine 2 free until 30');
+    node.receive({ topic: 'shop/m2/running', payload: true });
+    node.receive({ topic: 'schedule', payload: { instance: FT06 }, timeLimit: 1 });
+    await waitFor(() => results.length === 2, 'schedule with the machine back');
+    assert.equal(results[1].payload.makespan, 55);
+  });
+
   it('optimises setpoints against the simulator core and confirms them on fresh seeds', async function () {
     await load(optimizerFlow({ simulator: 'sim', goal: JSON.stringify(goal), maxEvaluations: 20, timeLimit: 30, confirm: 8 }));
     const results = collect('results');

@@ -7,7 +7,7 @@ import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
 import type { SimulatorNode } from '../twin-simulator/spec';
 import { migrateOptimizerDef, optimizerSettings, type OptimizerSettings, type TwinOptimizerDef } from './options';
-import { faultDisturbance, flowshopArgs, layoutArgs, payloadObject, readTopic, rescheduleArgs, scheduleArgs, setpointArgs, type LastSchedule, type OptimizerTopic } from './requests';
+import { downWindows, faultDisturbance, flowshopArgs, layoutArgs, payloadObject, readTopic, rescheduleArgs, scheduleArgs, setpointArgs, type LastSchedule, type OptimizerTopic } from './requests';
 
 /** What the status shows of the running job. */
 interface Running {
@@ -36,6 +36,19 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
 
     let running: Running | undefined;
     let lastSchedule: LastSchedule | undefined;
+    /** Signals of `availability` that read down now (0 / false). */
+    const down = new Set<string>();
+    /** Follows the machine signals it was told about; true when the message was such a sample. */
+    const followAvailability = (msg: NodeMessage): boolean => {
+      const p = msg.payload as Record<string, unknown> | undefined;
+      const key = p && typeof p === 'object' && typeof p.signal === 'string' ? (typeof p.asset === 'string' && p.asset ? `${p.asset}/${p.signal}` : p.signal) : typeof msg.topic === 'string' ? msg.topic : '';
+      if (!settings || !(key in settings.availability)) return false;
+      const value = p && typeof p === 'object' && 'value' in p ? p.value : msg.payload;
+      if (value === false || value === 0 || value === '0' || value === 'false') down.add(key);
+      else down.delete(key);
+      status.markDirty();
+      return true;
+    };
     let last = '';
     const status = new LiveStatus(node, (): NodeStatus => {
       if (configError || !settings) return statusOf.failed(configError?.shortReason ?? 'not configured');
@@ -45,7 +58,8 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
         const evaluations = running.evaluations === undefined ? '' : `, ${t('twin-optimizer.status.evaluations', { count: running.evaluations })}`;
         return statusOf.working(`${t('twin-optimizer.status.running', { request: running.topic })}${evaluations}${best}`);
       }
-      return last ? statusOf.working(last) : statusOf.idle(t('twin-optimizer.status.ready'));
+      const downText = down.size > 0 ? `, ${t('twin-optimizer.status.down', { count: down.size })}` : '';
+      return last ? statusOf.working(last + downText) : statusOf.idle(t('twin-optimizer.status.ready') + downText);
     });
 
     /** Anytime results leave on output 2 as they come; the status follows them. */
@@ -81,6 +95,7 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
     node.on('input', async (msg, send, done) => {
       try {
         if (!settings) throw configError ?? new ConfigError('not configured');
+        if (followAvailability(msg)) return done();
         const topic = readTopic(msg);
         if (topic === 'stop') {
           if (!runner.stop()) throw new InputError('not running', 'nothing to stop: no optimisation is running', topic);
@@ -99,9 +114,14 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
           job = { task: 'setpoints', args, timeLimitMs: args.options.timeLimitMs };
         } else if (topic === 'schedule') {
           const { problem, options, timeLimitMs } = scheduleArgs(msg, payload, settings);
+          const windows = downWindows(settings.availability, down, false);
+          if (windows.length) problem.unavailable = [...(problem.unavailable ?? []), ...(windows as unknown as NonNullable<typeof problem.unavailable>)];
           job = { task: 'schedule', args: { problem, options }, timeLimitMs };
         } else if (topic === 'flowshop') {
           job = flowshopArgs(msg, payload, settings);
+          const windows = downWindows(settings.availability, down, true);
+          const problem = (job.args as { problem: { unavailable?: unknown[] } }).problem;
+          if (windows.length) problem.unavailable = [...(Array.isArray(problem.unavailable) ? problem.unavailable : []), ...windows];
         } else if (topic === 'reschedule' || topic === 'rul-low') {
           job = rescheduleArgs(msg, topic === 'rul-low' ? faultDisturbance(payload) : payload, settings, lastSchedule);
         } else {

@@ -15,6 +15,18 @@ export interface TwinOptimizerDef extends NodeDef {
   seed?: string | number;
   /** Replications confirming the chosen setpoints against the starting ones (0: none). */
   confirm?: string | number;
+  /**
+   * JSON text: machine availability from the twin, `{"<signal key>": {"machine": 2, "stage"?: 1, "repair": 30}}`:
+   * while the signal reads 0 / false the machine is down, and schedules keep it free for `repair` time units.
+   */
+  availability?: string;
+}
+
+export interface MachineSignal {
+  machine: number;
+  stage?: number;
+  /** Time units (of the schedule) a down machine is expected to stay down. */
+  repair: number;
 }
 
 export interface OptimizerSettings {
@@ -26,6 +38,7 @@ export interface OptimizerSettings {
   timeLimitMs: number;
   seed: number;
   confirmReplications: number;
+  availability: Record<string, MachineSignal>;
 }
 
 export const currentConfigVersion = 1;
@@ -69,5 +82,25 @@ export function optimizerSettings(def: TwinOptimizerDef): OptimizerSettings {
     timeLimitMs: number(def.timeLimit, 60, 'time limit', 0.1, 86400) * 1000,
     seed: number(def.seed, 1, 'seed', 0, 2 ** 32 - 1, true),
     confirmReplications: number(def.confirm, 10, 'confirmation replications', 0, 1000, true),
+    availability: availabilityMap(def.availability),
   };
+}
+
+function availabilityMap(raw: unknown): Record<string, MachineSignal> {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return {};
+  let parsed: unknown;
+  try {
+    parsed = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  } catch (err) {
+    throw new ConfigError('bad availability', `machine availability is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('bad availability', 'machine availability must be an object of signal key: {machine, stage, repair}');
+  const out: Record<string, MachineSignal> = {};
+  for (const [key, m] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
+    const ok = m && Number.isInteger(m.machine) && (m.machine as number) >= 0 && (m.stage === undefined || (Number.isInteger(m.stage) && (m.stage as number) >= 0))
+      && (m.repair === undefined || (typeof m.repair === 'number' && m.repair > 0));
+    if (!ok) throw new ConfigError('bad availability', `availability of "${key}": give {machine (whole number), stage (flow shop), repair (> 0)}`);
+    out[key] = { machine: m.machine as number, stage: m.stage as number | undefined, repair: (m.repair as number | undefined) ?? 60 };
+  }
+  return out;
 }

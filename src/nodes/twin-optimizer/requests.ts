@@ -142,3 +142,17 @@ export function layoutArgs(msg: NodeMessage, payload: Record<string, unknown>, s
   }
   return { task: 'layout', args: { problem: payload, seed: typeof payload.seed === 'number' ? payload.seed : settings.seed, timeLimitMs: timeLimit * 1000, simulation }, timeLimitMs: timeLimit * 2000 };
 }
+
+/**
+ * Windows that keep the machines the twin reports down free from the schedule's start (time 0 = now)
+ * for their expected repair time, added to the request's own windows.
+ */
+export function downWindows(availability: Record<string, { machine: number; stage?: number; repair: number }>, down: ReadonlySet<string>, flowShop: boolean): Array<Record<string, number>> {
+  const windows: Array<Record<string, number>> = [];
+  for (const key of down) {
+    const m = availability[key];
+    if (!m) continue;
+    windows.push(flowShop ? { stage: m.stage ?? 0, machine: m.machine, start: 0, end: m.repair } : { machine: m.machine, start: 0, end: m.repair });
+  }
+  return windows;
+}
