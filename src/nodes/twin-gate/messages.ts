@@ -1,0 +1,134 @@
+/**
+ * What a message means to the gate, by msg.topic. Anything the gate cannot place is refused
+ * (InputError, catchable): the gate must not guess what an operator or a flow meant.
+ */
+import { InputError } from '../../core/errors';
+import { COMMAND_ACTIONS, type CommandAction } from '../../core/gate';
+import { isRecord } from '../../core/gate/util';
+import type { NodeMessage } from '../common/red';
+import type { CandidateEvidence } from './gate';
+
+export type GateInput =
+  | { kind: 'candidate'; candidate: unknown; evidence: CandidateEvidence }
+  | { kind: 'command'; command: unknown }
+  | { kind: 'audit'; query: unknown; format: 'json' | 'jsonl' }
+  | { kind: 'samples'; samples: Array<{ key: string; value: unknown; quality?: 'good' | 'uncertain' | 'bad' | null; stale?: boolean }> }
+  | { kind: 'severity'; key: string; severity: unknown; value: unknown }
+  | { kind: 'fidelity-report'; overall: unknown }
+  | { kind: 'alarm'; type: 'anomaly' | 'drift'; target: string; detail?: string }
+  | { kind: 'drift-end'; target: string }
+  | { kind: 'realised'; target: string; kpis: unknown }
+  | { kind: 'written'; key: string; ok: boolean; error?: string }
+  | { kind: 'batch' }
+  | { kind: 'ignore' };
+
+const QUALITIES = ['good', 'uncertain', 'bad'];
+
+function keyOf(p: Record<string, unknown>): string | undefined {
+  if (typeof p.key === 'string' && p.key) return p.key;
+  if (typeof p.signal === 'string' && p.signal) return typeof p.asset === 'string' && p.asset ? `${p.asset}/${p.signal}` : p.signal;
+  return undefined;
+}
+
+function sampleOf(p: Record<string, unknown>): { key: string; value: unknown; quality?: 'good' | 'uncertain' | 'bad' | null; stale?: boolean } | undefined {
+  const key = keyOf(p);
+  if (!key || !('value' in p)) return undefined;
+  const quality = typeof p.quality === 'string' && QUALITIES.includes(p.quality) ? (p.quality as 'good') : p.quality === null ? null : undefined;
+  return { key, value: p.value, quality, stale: typeof p.stale === 'boolean' ? p.stale : undefined };
+}
+
+/** Signal snapshots anywhere in a twin-state answer (a list, {signals: [...]}, or a tree). */
+function collectSnapshots(value: unknown, out: ReturnType<typeof sampleOf>[], depth = 0): void {
+  if (depth > 12 || out.length > 100_000) return;
+  if (Array.isArray(value)) {
+    for (const v of value) collectSnapshots(v, out, depth + 1);
+  } else if (isRecord(value)) {
+    const s = typeof value.key === 'string' && 'value' in value ? sampleOf(value) : undefined;
+    if (s) out.push(s);
+    else for (const v of Object.values(value)) if (v !== null && typeof v === 'object') collectSnapshots(v, out, depth + 1);
+  }
+}
+
+function evidenceOf(raw: unknown): CandidateEvidence {
+  if (raw === undefined || raw === null) return {};
+  if (!isRecord(raw)) throw new InputError('bad evidence', 'candidate evidence must be an object {fidelity?, availability?, counterfactual?}', 'candidate');
+  for (const k of Object.keys(raw)) if (!['fidelity', 'availability', 'counterfactual'].includes(k)) throw new InputError('bad evidence', `unknown evidence field "${k}" (known: fidelity, availability, counterfactual)`, 'candidate');
+  const cf = raw.counterfactual;
+  if (cf !== undefined && !(isRecord(cf) && typeof cf.value === 'number' && cf.value >= 0 && cf.value <= 1 && Array.isArray(cf.kpis) && typeof cf.scenarios === 'number' && Array.isArray(cf.reasons))) {
+    throw new InputError('bad evidence', 'evidence.counterfactual must be a counterfactual result {ok, value (0..1), scenarios, kpis: [...], reasons: [...]}', 'candidate');
+  }
+  return raw as CandidateEvidence;
+}
+
+export function readInput(msg: NodeMessage): GateInput {
+  const topic = typeof msg.topic === 'string' ? msg.topic.trim() : '';
+  const payload = msg.payload;
+  const p = isRecord(payload) ? payload : undefined;
+  switch (topic) {
+    case 'candidate': {
+      if (!p) throw new InputError('bad candidate', 'msg.payload must be a candidate object {id, kind, targets, setpoints, predicted}', 'candidate');
+      const { evidence, ...candidate } = p;
+      return { kind: 'candidate', candidate, evidence: evidenceOf(evidence ?? msg.evidence) };
+    }
+    case 'command':
+      return { kind: 'command', command: payload };
+    case 'audit': {
+      const format = msg.format === 'jsonl' ? 'jsonl' : 'json';
+      if (msg.format !== undefined && msg.format !== 'json' && msg.format !== 'jsonl') throw new InputError('bad format', 'msg.format must be "json" or "jsonl"', 'audit');
+      return { kind: 'audit', query: payload, format };
+    }
+    case 'fidelity/report':
+      return { kind: 'fidelity-report', overall: p && isRecord(p.overall) ? p.overall : p };
+    case 'anomaly-start':
+    case 'drift': {
+      const target = p ? keyOf(p) ?? (typeof p.target === 'string' ? p.target : undefined) : undefined;
+      if (!target) throw new InputError('bad alarm', `a ${topic} event needs payload.key or payload.asset/signal`, topic);
+      return { kind: 'alarm', type: topic === 'drift' ? 'drift' : 'anomaly', target, detail: p && typeof p.severity === 'string' ? `severity ${p.severity}` : undefined };
+    }
+    case 'drift-end':
+    case 'drift-cleared': {
+      const target = p ? keyOf(p) : undefined;
+      return target ? { kind: 'drift-end', target } : { kind: 'ignore' };
+    }
+    case 'anomaly-end':
+    case 'drift-warning':
+      return { kind: 'ignore' };
+    case 'realised': {
+      if (!p || typeof p.target !== 'string' || !p.target) throw new InputError('bad realised', 'realised KPIs need msg.payload = {target, kpis: {name: number}}', 'realised');
+      return { kind: 'realised', target: p.target, kpis: p.kpis };
+    }
+    case 'written': {
+      if (!p || typeof p.key !== 'string' || typeof p.ok !== 'boolean') throw new InputError('bad written', 'a write confirmation needs msg.payload = {key, ok, error?}', 'written');
+      return { kind: 'written', key: p.key, ok: p.ok, error: typeof p.error === 'string' ? p.error : undefined };
+    }
+    case 'batch':
+      return { kind: 'batch' };
+    case 'snapshot':
+    case 'get': {
+      const out: ReturnType<typeof sampleOf>[] = [];
+      collectSnapshots(payload, out);
+      return { kind: 'samples', samples: out.filter((s): s is NonNullable<typeof s> => s !== undefined) };
+    }
+  }
+  if ((COMMAND_ACTIONS as readonly string[]).includes(topic.toLowerCase())) {
+    const command = p ? { ...p, action: topic.toLowerCase() as CommandAction } : { action: topic.toLowerCase() };
+    return { kind: 'command', command };
+  }
+  // twin-deviation's scored sample: its severity is fidelity evidence.
+  if (p && typeof p.severity === 'string' && typeof p.signal === 'string' && 'expected' in p) {
+    return { kind: 'severity', key: keyOf(p) as string, severity: p.severity, value: p.value };
+  }
+  if (p) {
+    const s = sampleOf(p);
+    if (s) return { kind: 'samples', samples: [s] };
+  }
+  if (Array.isArray(payload)) {
+    const out: ReturnType<typeof sampleOf>[] = [];
+    collectSnapshots(payload, out);
+    if (out.length > 0) return { kind: 'samples', samples: out.filter((s): s is NonNullable<typeof s> => s !== undefined) };
+  }
+  if (topic && topic.includes('/') && (typeof payload === 'number' || typeof payload === 'string' || typeof payload === 'boolean')) {
+    return { kind: 'samples', samples: [{ key: topic, value: payload }] };
+  }
+  throw new InputError('unknown input', `twin-gate does not know what to do with msg.topic ${topic ? `"${topic}"` : '(none)'}: send candidate, approve, reject, pause, resume, abort, audit, realised, evidence or samples`, topic || undefined);
+}
