@@ -8,7 +8,7 @@
  */
 import type { Instance } from './instance';
 
-export type DecisionResult = { kind: 'infeasible' } | { kind: 'feasible'; start: Float64Array } | { kind: 'unknown' };
+export type DecisionResult = ({ kind: 'infeasible' } | { kind: 'feasible'; start: Float64Array } | { kind: 'unknown' }) & { nodes: number };
 
 interface State {
   est: Float64Array;
@@ -28,7 +28,11 @@ export function canDecide(inst: Instance): boolean {
   return true;
 }
 
-export function decideMakespan(inst: Instance, T: number, stop: () => boolean): DecisionResult {
+/**
+ * Decides "makespan <= T?". `stop` is polled at every node and `maxNodes` bounds the search (a node
+ * budget keeps the answer independent of the machine's speed); either ends it with "unknown".
+ */
+export function decideMakespan(inst: Instance, T: number, stop: () => boolean, maxNodes = Infinity): DecisionResult {
   const N = inst.nOps;
   const M = inst.nMachines;
   const { dur: p, jobFirst, machineFirst, machineOps } = inst;
@@ -47,6 +51,7 @@ export function decideMakespan(inst: Instance, T: number, stop: () => boolean): 
   const negEst = new Float64Array(N);
   const negLct = new Float64Array(N);
   let aborted = false;
+  let nodes = 0;
 
   const unranked = (s: State, m: number): number => {
     let k = 0;
@@ -99,7 +104,7 @@ export function decideMakespan(inst: Instance, T: number, stop: () => boolean): 
   };
 
   const propagate = (s: State): boolean => {
-    const { est, lct, seq, count, ranked } = s;
+    const { est, lct, seq, count } = s;
     for (let round = 0; round < 200; round++) {
       let changed = false;
       for (let j = 0; j < inst.nJobs; j++) {
@@ -180,9 +185,9 @@ export function decideMakespan(inst: Instance, T: number, stop: () => boolean): 
 
   const copy = (s: State): State => ({ est: s.est.slice(), lct: s.lct.slice(), seq: s.seq.slice(), count: s.count.slice(), ranked: s.ranked.slice() });
 
-  const search = (s: State): DecisionResult | undefined => {
+  const search = (s: State): { kind: 'feasible'; start: Float64Array; nodes: number } | undefined => {
     // A node costs up to a few milliseconds of propagation: look at the clock at every one.
-    if (stop()) {
+    if (++nodes > maxNodes || stop()) {
       aborted = true;
       return undefined;
     }
@@ -206,7 +211,7 @@ export function decideMakespan(inst: Instance, T: number, stop: () => boolean): 
         mBest = m;
       }
     }
-    if (mBest < 0) return { kind: 'feasible', start: s.est.slice() };
+    if (mBest < 0) return { kind: 'feasible', start: s.est.slice(), nodes };
     const k = unranked(s, mBest);
     const cands = Array.from(U.subarray(0, k)).sort((a, b) => s.est[a] - s.est[b] || s.lct[a] - s.lct[b] || a - b);
     for (const y of cands) {
@@ -222,5 +227,5 @@ export function decideMakespan(inst: Instance, T: number, stop: () => boolean): 
 
   const res = search(root);
   if (res) return res;
-  return aborted ? { kind: 'unknown' } : { kind: 'infeasible' };
+  return aborted ? { kind: 'unknown', nodes } : { kind: 'infeasible', nodes };
 }

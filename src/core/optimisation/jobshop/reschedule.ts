@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError } from '../../errors';
 import { checkSchedule } from './check';
 import { lowerBounds } from './bounds';
-import { buildInstance, decodeSequences, kpisOf, type Kpis } from './instance';
+import { buildInstance, decodeSequences, type Kpis } from './instance';
 import { objectiveValue, operationsOf, requireDueDates, solveValidated } from './solver';
 import {
   JOBSHOP_LIMITS,
@@ -57,8 +57,11 @@ export interface DurationChangeDisturbance {
 export type Disturbance = MachineDownDisturbance | RushJobDisturbance | DurationChangeDisturbance;
 
 export interface KpiChange {
+  /** The running schedule as it was planned, on the original problem (without rush jobs). */
   before: Kpis;
+  /** The naive repair: the old machine orders pushed later, rush jobs appended, on the new problem. */
   rightShift: Kpis;
+  /** The re-optimised schedule on the new problem. */
   after: Kpis;
   /** after − before, per KPI. */
   change: Kpis;

@@ -1,8 +1,13 @@
 /**
- * solveJobShop: validation, lower bounds, the best of several Giffler–Thompson dispatching rules as
- * the start, then the tabu search until the time limit, the iteration limit, cancellation or a
- * proven optimum. Synchronous (meant for a worker thread); cancel through `shouldStop` (e.g. reading
- * a SharedArrayBuffer flag with Atomics) or an AbortSignal aborted from the same thread's callbacks.
+ * solveJobShop: validation, lower bounds (longest job, one-machine preemptive bound with heads and
+ * tails), the best of several Giffler–Thompson dispatching rules as the start, then the tabu search
+ * until the time limit, the iteration limit, cancellation or a proven optimum. On small instances
+ * with whole-number data and the makespan objective, a bounded decision search (prove.ts, at most
+ * 10 % of the time) tries to prove "best − 1" infeasible, i.e. the best optimal (ft06: 55).
+ * Synchronous (meant for a worker thread); cancel through `shouldStop` (e.g. reading a
+ * SharedArrayBuffer flag with Atomics) or an AbortSignal aborted from the same thread's callbacks.
+ * Determinism: a seed fixes the trajectory; with `maxIterations` (and a generous time limit) the
+ * result is reproducible, with a time limit it depends on how far the search got.
  */
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../../errors';
@@ -97,6 +102,18 @@ export function solveValidated(inst: Instance, opts: ValidatedOptions, t0: numbe
   const userStop = opts.shouldStop;
   const shouldStop = signal || userStop ? () => (signal !== undefined && signal.aborted) || (userStop !== undefined && userStop()) : undefined;
   const onImprovement = opts.onImprovement;
+  // Reports strictly improving solutions only (the tabu search's and the decision search's).
+  let reported = Infinity;
+  const report = (value: number, start: Float64Array, iterations: number): void => {
+    if (!onImprovement || !(value < reported)) return;
+    reported = value;
+    // `operations` is built only when read (most listeners want the figures only).
+    const copy = Float64Array.from(start);
+    let operations: ScheduledOperation[] | undefined;
+    const improvement = { makespan: kpisOf(inst, copy).makespan, objectiveValue: value, iterations, elapsedMs: performance.now() - t0 } as JobShopImprovement;
+    Object.defineProperty(improvement, 'operations', { enumerable: true, get: () => (operations ??= operationsOf(inst, copy)) });
+    onImprovement(improvement);
+  };
   const search = new TabuSearch(inst, {
     objective,
     rng,
@@ -105,47 +122,58 @@ export function solveValidated(inst: Instance, opts: ValidatedOptions, t0: numbe
     maxIterations: opts.maxIterations,
     shouldStop,
     target: objLb,
-    onImprove: onImprovement
-      ? (value, start, iterations) => {
-          // `operations` is built only when read (most listeners want the figures only).
-          const copy = Float64Array.from(start);
-          let operations: ScheduledOperation[] | undefined;
-          const improvement = { makespan: kpisOf(inst, copy).makespan, objectiveValue: value, iterations, elapsedMs: performance.now() - t0 } as JobShopImprovement;
-          Object.defineProperty(improvement, 'operations', { enumerable: true, get: () => (operations ??= operationsOf(inst, copy)) });
-          onImprovement(improvement);
-        }
-      : undefined,
+    onImprove: onImprovement ? report : undefined,
   });
-  // The search runs in growing slices; between them, on small instances with whole-number data and
-  // the makespan objective, a bounded decision search tries to prove the best makespan optimal.
+  // On small instances with whole-number data and the makespan objective, the search pauses at
+  // iterations 1000, 3000, 7000, ... (doubling steps): when the best improved, a decision search
+  // with a node budget tries to prove "best − 1" infeasible, i.e. the best optimal. Its schedules
+  // (rare: better than the tabu search's best) are kept aside, so the tabu trajectory depends on
+  // the seed only. The decision search uses at most 10 % of the time limit.
   const deadline = t0 + opts.timeLimitMs;
   const pureMakespan = objective.makespan > 0 && objective.tardiness === 0 && objective.weightedTardiness === 0;
   let proofLeft = pureMakespan && canDecide(inst) ? 0.1 * opts.timeLimitMs : 0;
   let makespanLb = bounds.makespan;
   let triedFor = Infinity;
-  let slice = 25;
+  let pauseAt = 1000;
+  let step = 1000;
+  let aside: { value: number; start: Float64Array; at: number } | undefined;
   let stopReason: JobShopStopReason;
   search.start(init.seq);
   for (;;) {
-    stopReason = search.continueUntil(Math.min(deadline, now() + slice));
-    if (stopReason !== 'timeLimit' || now() >= deadline) break;
-    slice = Math.min(2 * slice, 1000);
-    if (proofLeft > 1 && search.best < triedFor) {
-      triedFor = search.best;
-      const ub = search.best / objective.makespan;
-      const t1 = now();
-      const budget = Math.min(proofLeft, deadline - t1, 0.05 * opts.timeLimitMs);
-      const d = decideMakespan(inst, ub - 1, () => now() > t1 + budget || (shouldStop !== undefined && shouldStop()));
-      proofLeft -= now() - t1;
-      if (d.kind === 'infeasible') {
-        makespanLb = Math.max(makespanLb, ub);
-        stopReason = 'optimal';
-        break;
+    const r = search.continueUntil(deadline, proofLeft > 1 ? pauseAt : Infinity);
+    if (r !== 'pause') {
+      stopReason = r;
+      break;
+    }
+    step *= 2;
+    pauseAt += step;
+    const best = Math.min(search.best, aside ? aside.value : Infinity);
+    if (best >= triedFor) continue;
+    triedFor = best;
+    const ub = best / objective.makespan;
+    const t1 = now();
+    const budget = Math.min(proofLeft, deadline - t1, 0.05 * opts.timeLimitMs);
+    const d = decideMakespan(inst, ub - 1, () => now() > t1 + budget || (shouldStop !== undefined && shouldStop()), 20000);
+    proofLeft -= now() - t1;
+    if (d.kind === 'infeasible') {
+      makespanLb = Math.max(makespanLb, ub);
+      stopReason = 'optimal';
+      break;
+    }
+    if (d.kind === 'feasible') {
+      const value = objectiveValue(kpisOf(inst, d.start), objective);
+      if (value < best) {
+        aside = { value, start: d.start, at: now() };
+        report(value, d.start, search.iterations);
+        if (value <= objLb) {
+          stopReason = 'optimal';
+          break;
+        }
       }
-      if (d.kind === 'feasible') search.offer(d.start);
     }
   }
-  const res = search.result(stopReason);
+  let res = search.result(stopReason);
+  if (aside && aside.value < res.value) res = { ...res, start: aside.start, value: aside.value, bestAt: aside.at };
   const kpis = kpisOf(inst, res.start);
   const value = objectiveValue(kpis, objective);
   let provenObjLb = pureMakespan ? Math.max(objLb, objective.makespan * makespanLb) : objLb;
