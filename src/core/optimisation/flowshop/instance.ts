@@ -9,6 +9,7 @@
 import type { ObjectiveWeights } from '../jobshop/validate';
 import type { FlowShopKpis, FlowShopOperation } from './types';
 import type { ValidatedFlowShop } from './validate';
+import { scheduleKpis } from '../schedule-kpis';
 
 export interface FlowInstance {
   nJobs: number;
@@ -261,18 +262,5 @@ export function objectiveOf(k: FlowShopKpis, w: ObjectiveWeights): number {
 
 /** KPIs of a list of operations (completion = end of the job's last operation). */
 export function kpisOfOperations(vp: ValidatedFlowShop, ops: FlowShopOperation[]): FlowShopKpis {
-  const completion = new Array<number>(vp.jobs.length).fill(-Infinity);
-  for (const o of ops) if (o.job < completion.length) completion[o.job] = Math.max(completion[o.job], o.end);
-  let makespan = -Infinity;
-  let totalTardiness = 0;
-  let weightedTardiness = 0;
-  for (let j = 0; j < vp.jobs.length; j++) {
-    makespan = Math.max(makespan, completion[j]);
-    const late = completion[j] - vp.dueDates[j];
-    if (late > 0) {
-      totalTardiness += late;
-      weightedTardiness += vp.weights[j] * late;
-    }
-  }
-  return { makespan, totalTardiness, weightedTardiness };
+  return scheduleKpis(vp.jobs.length, ops, vp.dueDates, vp.weights);
 }

@@ -4,6 +4,7 @@
  * parallel machines. Jobs, stages and machines are numbered from 0, a machine by its index within
  * its stage. Times are plain numbers in whatever unit the processing times use.
  */
+import type { ScheduleObjective } from '../schedule-kpis';
 
 /** One machine of a stage. A machine with speed s does work p in p / s (default speed 1). */
 export interface FlowShopMachineSpec {
@@ -42,11 +43,7 @@ export interface FlowShopProblem {
  * What to minimise (as in the job shop). `tardiness` is Σ max(0, Cj − dj), `weightedTardiness`
  * uses the job weights (default 1); an object is the weighted sum of its terms.
  */
-export type FlowShopObjective =
-  | 'makespan'
-  | 'tardiness'
-  | 'weightedTardiness'
-  | { makespan?: number; tardiness?: number; weightedTardiness?: number };
+export type FlowShopObjective = ScheduleObjective;
 
 /** One scheduled operation: job `job` at stage `stage` on machine `machine` (index within the stage). */
 export interface FlowShopOperation {

@@ -28,6 +28,7 @@ import {
   type ScheduledOperation,
 } from './types';
 import { validateOptions, validateProblem, type ValidatedProblem } from './validate';
+import { scheduleKpis } from '../schedule-kpis';
 
 /** Machine `machine` is down from `start` for `duration`. */
 export interface MachineDownDisturbance {
@@ -297,18 +298,5 @@ function toProblem(vp: ValidatedProblem): JobShopProblem {
 }
 
 function kpisOfOps(vp: ValidatedProblem, ops: ScheduledOperation[]): Kpis {
-  const completion = new Array<number>(vp.jobs.length).fill(-Infinity);
-  for (const o of ops) completion[o.job] = Math.max(completion[o.job], o.end);
-  let makespan = -Infinity;
-  let totalTardiness = 0;
-  let weightedTardiness = 0;
-  for (let j = 0; j < vp.jobs.length; j++) {
-    makespan = Math.max(makespan, completion[j]);
-    const late = completion[j] - vp.dueDates[j];
-    if (late > 0) {
-      totalTardiness += late;
-      weightedTardiness += vp.weights[j] * late;
-    }
-  }
-  return { makespan, totalTardiness, weightedTardiness };
+  return scheduleKpis(vp.jobs.length, ops, vp.dueDates, vp.weights);
 }

@@ -3,6 +3,7 @@
  * operation is named by its job and its index within the job (`op`). Times are plain numbers in
  * whatever unit the durations use (minutes, seconds, ...); integers are usual but not required.
  */
+import type { ScheduleObjective } from '../schedule-kpis';
 
 /** One operation of a job: the machine it needs and for how long (>= 0). */
 export interface JobShopOperationSpec {
@@ -39,11 +40,7 @@ export interface JobShopProblem {
  * the job weights (default 1). An object is the weighted sum of its terms, e.g.
  * `{ makespan: 1, weightedTardiness: 10 }`.
  */
-export type JobShopObjective =
-  | 'makespan'
-  | 'tardiness'
-  | 'weightedTardiness'
-  | { makespan?: number; tardiness?: number; weightedTardiness?: number };
+export type JobShopObjective = ScheduleObjective;
 
 /** An improving solution, as reported to `onImprovement` while the search runs. */
 export interface JobShopImprovement {
