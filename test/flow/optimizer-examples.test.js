@@ -1,5 +1,5 @@
 'use strict';
-// The optimizer's example flows (examples/09–10), loaded as they ship: every node deploys without an
+// The optimizer's and the gate's example flows (examples/09–11), loaded as they ship: every node deploys without an
 // error, and pressing their inject buttons gives real, sensible answers. Debug nodes become helper
 // nodes with the same id; nothing is persisted.
 const assert = require('node:assert/strict');
@@ -169,5 +169,39 @@ describe('optimizer example flows', function () {
       everyMachine(gantt[2].payload);
       for (const id of ['ex10-opt', 'ex10-gantt']) assert.deepEqual(errorsOf(id), []);
     });
+  });
+});
+
+describe('example 11: the trust gate', function () {
+  this.timeout(30000);
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('deploys without errors, asks for approval of the candidate and writes it once approved', async function () {
+    const file = '11 - Trust gate closing the loop.json';
+    const flow = exampleFlow(file);
+    await load(flow);
+    const gate = helper.getNode('g11-gate');
+    assert.deepEqual(errorsOf('g11-gate'), []);
+    const notes = collect('g11-notes');
+    const writes = collect('g11-writes');
+    const injected = (id) => {
+      const n = flow.find((x) => x.id === id);
+      return { topic: n.topic, payload: n.payloadType === 'json' ? JSON.parse(n.payload) : n.payload };
+    };
+    helper.getNode('g11-plant').receive({ topic: 'tick' }); // the plant reports its current setpoints
+    await new Promise((r) => setTimeout(r, 100));
+    gate.receive(injected('g11-candidate'));
+    await waitFor(() => notes.some((m) => /approval/.test(m.topic)), 'an approval request');
+    assert.equal(writes.length, 0, 'nothing written before approval');
+    gate.receive(injected('g11-approve'));
+    await waitFor(() => writes.length >= 1, 'the first write after approval');
+    assert.equal(writes[0].payload, 115);
+    gate.receive(injected('g11-audit'));
+    await waitFor(() => notes.some((m) => m.topic === 'audit'), 'the audit answer');
+    assert.deepEqual(errorsOf('g11-gate'), []);
   });
 });
