@@ -3,50 +3,13 @@
 // error, and pressing their inject buttons gives real, sensible answers. Debug nodes become helper
 // nodes with the same id; nothing is persisted.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
 const { helper, load, collect, statuses, waitFor } = require('../support/flow-helper');
+const { exampleFlow, errorsOf, deploy, press } = require('../support/example-flows');
 const { checkSchedule } = require('../../dist/core/optimisation/jobshop');
 
-const examples = path.join(__dirname, '..', '..', 'examples');
 const ENERGY = '09 - Energy-aware setpoints.json';
 const JOBSHOP = '10 - Job-shop rescheduling after a breakdown.json';
 
-/** An example as a test flow: on a tab, debug nodes as helper nodes, no persistence, no repeating injects. */
-function exampleFlow(file) {
-  const flow = JSON.parse(fs.readFileSync(path.join(examples, file), 'utf8'));
-  return [
-    { id: 'tab', type: 'tab', label: file },
-    ...flow.map((n) => {
-      if (n.type === 'debug') return { id: n.id, type: 'helper', z: 'tab', x: n.x, y: n.y, wires: [] };
-      const node = { ...n, z: 'tab' };
-      if (n.type === 'twin-simulator') node.persist = false;
-      if (n.type === 'inject') Object.assign(node, { repeat: '', once: false });
-      return node;
-    }),
-  ];
-}
-
-/** What a node reported with node.error so far. */
-function errorsOf(id) {
-  const node = helper.getNode(id);
-  return node.error.getCalls().filter((c) => c.thisValue === node).map((c) => String(c.args[0]));
-}
-
-/** Loads the example and checks that every node deployed without an error. */
-async function deploy(file) {
-  const flow = exampleFlow(file);
-  await load(flow);
-  await new Promise((r) => setTimeout(r, 50));
-  for (const n of flow.filter((x) => x.type !== 'tab')) {
-    assert.ok(helper.getNode(n.id), `${file}: node ${n.id} (${n.type}) did not start`);
-    assert.deepEqual(errorsOf(n.id), [], `${file}: ${n.id} reported an error on deploy`);
-  }
-  return flow;
-}
-
-/** Presses an inject node's button. */
-const press = (id) => helper.getNode(id).receive({});
 
 const overlaps = (o, start, end) => o.start < end && start < o.end;
 

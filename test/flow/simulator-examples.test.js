@@ -3,51 +3,13 @@
 // error, and pressing their inject buttons gives real, sensible answers. Debug nodes become helper
 // nodes with the same id; nothing is persisted; the every-second tick is driven by the test.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { helper, load, collect, statuses, waitFor } = require('../support/flow-helper');
+const { helper, collect, statuses, waitFor } = require('../support/flow-helper');
+const { deploy, press } = require('../support/example-flows');
 
-const examples = path.join(__dirname, '..', '..', 'examples');
 const THERMAL = '06 - Thermal machine twin with calibration.json';
 const BOTTLENECK = '07 - Production line bottleneck.json';
 const WHATIF = '08 - What-if comparison.json';
 
-/** An example as a test flow: on a tab, debug nodes as helper nodes, no persistence, no repeating injects. */
-function exampleFlow(file) {
-  const flow = JSON.parse(fs.readFileSync(path.join(examples, file), 'utf8'));
-  return [
-    { id: 'tab', type: 'tab', label: file },
-    ...flow.map((n) => {
-      if (n.type === 'debug') return { id: n.id, type: 'helper', z: 'tab', x: n.x, y: n.y, wires: [] };
-      const node = { ...n, z: 'tab' };
-      if (n.type === 'twin-simulator' || n.type === 'twin-deviation') node.persist = false;
-      if (n.type === 'inject') Object.assign(node, { repeat: '', once: false });
-      return node;
-    }),
-  ];
-}
-
-/** What a node reported with node.error so far. */
-function errorsOf(id) {
-  const node = helper.getNode(id);
-  return node.error.getCalls().filter((c) => c.thisValue === node).map((c) => String(c.args[0]));
-}
-
-/** Loads the example (after `change`, for extra helper nodes) and checks that every node deployed without an error. */
-async function deploy(file, change = () => {}) {
-  const flow = exampleFlow(file);
-  change(flow);
-  await load(flow);
-  await new Promise((r) => setTimeout(r, 50));
-  for (const n of flow.filter((x) => x.type !== 'tab')) {
-    assert.ok(helper.getNode(n.id), `${file}: node ${n.id} (${n.type}) did not start`);
-    assert.deepEqual(errorsOf(n.id), [], `${file}: ${n.id} reported an error on deploy`);
-  }
-  return flow;
-}
-
-/** Presses an inject node's button. */
-const press = (id) => helper.getNode(id).receive({});
 
 describe('simulator example flows', function () {
   beforeEach(() => helper.startServer());
