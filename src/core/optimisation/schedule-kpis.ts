@@ -33,3 +33,26 @@ export function scheduleKpis(jobCount: number, ops: ReadonlyArray<{ job: number;
   }
   return { makespan, totalTardiness, weightedTardiness };
 }
+
+/** What a repair of a running schedule changed. */
+export interface ScheduleKpiChange {
+  /** The running schedule as it was planned, on the original problem (without rush jobs). */
+  before: ScheduleKpis;
+  /** The naive repair: the old order pushed later, rush jobs appended, on the new problem. */
+  rightShift: ScheduleKpis;
+  /** The re-optimised schedule on the new problem. */
+  after: ScheduleKpis;
+  /** after − before, per KPI. */
+  change: ScheduleKpis;
+  /** after − rightShift, per KPI (what the re-optimisation gained over the naive repair). */
+  gainOverRightShift: ScheduleKpis;
+}
+
+export function kpiChange(before: ScheduleKpis, rightShift: ScheduleKpis, after: ScheduleKpis): ScheduleKpiChange {
+  const diff = (a: ScheduleKpis, b: ScheduleKpis): ScheduleKpis => ({
+    makespan: a.makespan - b.makespan,
+    totalTardiness: a.totalTardiness - b.totalTardiness,
+    weightedTardiness: a.weightedTardiness - b.weightedTardiness,
+  });
+  return { before, rightShift, after, change: diff(after, before), gainOverRightShift: diff(after, rightShift) };
+}

@@ -26,6 +26,7 @@ import {
   type FlowShopUnavailability,
 } from './types';
 import { requireDueDates, validateFlowShop, validateFlowShopOptions, type ValidatedFlowShop } from './validate';
+import { kpiChange, type ScheduleKpiChange } from '../schedule-kpis';
 
 /** Machine `machine` of stage `stage` is down from `start` for `duration`. */
 export interface FlowShopMachineDown {
@@ -47,15 +48,7 @@ export interface FlowShopRushJob {
 
 export type FlowShopDisturbance = FlowShopMachineDown | FlowShopRushJob;
 
-export interface FlowShopKpiChange {
-  before: FlowShopKpis;
-  rightShift: FlowShopKpis;
-  after: FlowShopKpis;
-  /** after − before, per KPI. */
-  change: FlowShopKpis;
-  /** after − rightShift, per KPI (what the re-optimisation gained over the naive repair). */
-  gainOverRightShift: FlowShopKpis;
-}
+export type FlowShopKpiChange = ScheduleKpiChange;
 
 export interface FlowShopRescheduleResult extends FlowShopResult {
   /** The problem the new schedule solves (rush jobs appended, windows added). */
@@ -233,11 +226,6 @@ export function rescheduleFlowShop(
   const value = objectiveOf(after, opts.objective);
   const lbValue = objectiveOf({ makespan: lbMakespan, totalTardiness: lbTard, weightedTardiness: lbWTard }, opts.objective);
   const optimal = value <= lbValue + 1e-9 * Math.max(1, Math.abs(lbValue));
-  const diff = (a: FlowShopKpis, b: FlowShopKpis): FlowShopKpis => ({
-    makespan: a.makespan - b.makespan,
-    totalTardiness: a.totalTardiness - b.totalTardiness,
-    weightedTardiness: a.weightedTardiness - b.weightedTardiness,
-  });
   const permutation = result ? result.permutation.map((i) => resJobs[i]) : [];
   return {
     makespan: after.makespan,
@@ -261,7 +249,7 @@ export function rescheduleFlowShop(
     kept: { finished, running },
     interrupted,
     reoptimised,
-    kpi: { before, rightShift, after, change: diff(after, before), gainOverRightShift: diff(after, rightShift) },
+    kpi: kpiChange(before, rightShift, after),
   };
 }
 

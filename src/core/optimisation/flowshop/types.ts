@@ -4,7 +4,7 @@
  * parallel machines. Jobs, stages and machines are numbered from 0, a machine by its index within
  * its stage. Times are plain numbers in whatever unit the processing times use.
  */
-import type { ScheduleObjective } from '../schedule-kpis';
+import type { ScheduleKpis, ScheduleObjective } from '../schedule-kpis';
 
 /** One machine of a stage. A machine with speed s does work p in p / s (default speed 1). */
 export interface FlowShopMachineSpec {
@@ -93,11 +93,7 @@ export interface FlowShopOptions {
 export type FlowShopStopReason = 'optimal' | 'timeLimit' | 'iterations' | 'cancelled';
 
 /** Makespan and tardiness of a schedule. */
-export interface FlowShopKpis {
-  makespan: number;
-  totalTardiness: number;
-  weightedTardiness: number;
-}
+export type FlowShopKpis = ScheduleKpis;
 
 export interface FlowShopResult {
   makespan: number;

@@ -3,6 +3,7 @@
  * arrays, with job links, per-job data, machine ready times and merged unavailability windows.
  */
 import type { ValidatedProblem } from './validate';
+import type { ScheduleKpis } from '../schedule-kpis';
 
 export interface Instance {
   nJobs: number;
@@ -145,11 +146,7 @@ export function fitWindows(inst: Instance, m: number, t: number, p: number): num
 }
 
 /** The objective's terms of a schedule given by start times. */
-export interface Kpis {
-  makespan: number;
-  totalTardiness: number;
-  weightedTardiness: number;
-}
+export type Kpis = ScheduleKpis;
 
 export function kpisOf(inst: Instance, start: Float64Array): Kpis {
   let makespan = -Infinity;

@@ -28,7 +28,7 @@ import {
   type ScheduledOperation,
 } from './types';
 import { validateOptions, validateProblem, type ValidatedProblem } from './validate';
-import { scheduleKpis } from '../schedule-kpis';
+import { kpiChange, scheduleKpis, type ScheduleKpiChange } from '../schedule-kpis';
 
 /** Machine `machine` is down from `start` for `duration`. */
 export interface MachineDownDisturbance {
@@ -57,18 +57,7 @@ export interface DurationChangeDisturbance {
 
 export type Disturbance = MachineDownDisturbance | RushJobDisturbance | DurationChangeDisturbance;
 
-export interface KpiChange {
-  /** The running schedule as it was planned, on the original problem (without rush jobs). */
-  before: Kpis;
-  /** The naive repair: the old machine orders pushed later, rush jobs appended, on the new problem. */
-  rightShift: Kpis;
-  /** The re-optimised schedule on the new problem. */
-  after: Kpis;
-  /** after − before, per KPI. */
-  change: Kpis;
-  /** after − rightShift, per KPI (what the re-optimisation gained over the naive repair). */
-  gainOverRightShift: Kpis;
-}
+export type KpiChange = ScheduleKpiChange;
 
 export interface RescheduleResult extends JobShopResult {
   /** The problem the new schedule solves (rush jobs appended, durations and windows updated). */
@@ -260,7 +249,6 @@ export function rescheduleJobShop(
   const value = objectiveValue(after, opts.objective);
   const lbValue = objectiveValue({ makespan: lbMakespan, totalTardiness: lbTard, weightedTardiness: lbWTard }, opts.objective);
   const optimal = value <= lbValue;
-  const diff = (a: Kpis, b: Kpis): Kpis => ({ makespan: a.makespan - b.makespan, totalTardiness: a.totalTardiness - b.totalTardiness, weightedTardiness: a.weightedTardiness - b.weightedTardiness });
   return {
     makespan: after.makespan,
     status: optimal ? 'optimal' : 'feasible',
@@ -282,7 +270,7 @@ export function rescheduleJobShop(
     kept: { finished, running },
     interrupted,
     reoptimised: residual.jobs.reduce((a, ops) => a + ops.length, 0),
-    kpi: { before, rightShift, after, change: diff(after, before), gainOverRightShift: diff(after, rightShift) },
+    kpi: kpiChange(before, rightShift, after),
   };
 }
 
