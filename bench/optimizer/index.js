@@ -10,7 +10,7 @@
  * A part is any other .js file here exporting { name, describe, run(argv) } (files without them, such
  * as helpers, are ignored); run(argv) gets the command-line arguments and returns (or resolves to)
  * { targets, checks, skipped, config, rows } (targets/checks as in ../lib/verdict.js), optionally
- * `table` printed by the part's own printTable(table). Parts run in file-name order; naming parts
+ * `table` printed as an aligned table (../lib/table.js). Parts run in file-name order; naming parts
  * runs only those. A part that throws fails the run (a failed check) without stopping the others.
  * Each part's file header explains its method and targets. The job-shop part (jobshop.js: ft10 and
  * la01–la40, up to 10 s each, --quick 2 s) takes about 3 minutes, most instances ending early at a
@@ -21,6 +21,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { writeVerdict, printVerdicts } = require('../lib/verdict');
+const { printTable } = require('../lib/table');
 
 function discoverParts() {
   const parts = [];
@@ -60,7 +61,7 @@ async function main() {
     const started = Date.now();
     try {
       const out = await part.run(argv);
-      if (out.table && typeof part.printTable === 'function') part.printTable(out.table);
+      if (out.table) printTable(out.table);
       result.parts[part.name] = { seconds: round2((Date.now() - started) / 1000), config: out.config, rows: out.rows };
       result.targets.push(...(out.targets || []));
       result.checks.push(...(out.checks || []));

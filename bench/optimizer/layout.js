@@ -25,6 +25,8 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { printTable } = require('../lib/table');
+const { printVerdicts } = require('../lib/verdict');
 
 const root = path.resolve(__dirname, '..', '..');
 const NAME = 'layout';
@@ -141,24 +143,15 @@ async function run(options = {}) {
   return { name: NAME, config, targets, checks, table, rows: table, skipped: [] };
 }
 
-function printTable(table) {
-  if (table.length === 0) return;
-  const heads = Object.keys(table[0]);
-  const widths = heads.map((h) => Math.max(h.length, ...table.map((r) => String(r[h]).length)));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
-  console.log(line(heads));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  for (const r of table) console.log(line(heads.map((h) => r[h])));
-}
 
-module.exports = { name: NAME, describe: 'memetic QAP search (GA + robust tabu search) on QAPLIB: gap to the best known value', run, printTable };
+module.exports = { name: NAME, describe: 'memetic QAP search (GA + robust tabu search) on QAPLIB: gap to the best known value', run };
 
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
   run({ quick }).then(
     (result) => {
       printTable(result.table);
-      for (const item of [...result.targets, ...result.checks]) console.log(`${item.pass ? 'PASS' : 'FAIL'}  ${item.name}: ${item.display}${item.target ? ` (target ${item.target})` : ''}`);
+      printVerdicts(result);
       for (const x of result.skipped || []) console.log(`SKIP  ${x.name}: ${x.reason}`);
       process.exit([...result.targets, ...result.checks].every((i) => i.pass) ? 0 : 1);
     },

@@ -21,6 +21,8 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { printTable } = require('../lib/table');
+const { printVerdicts } = require('../lib/verdict');
 
 const root = path.resolve(__dirname, '..', '..');
 const NAME = 'pareto';
@@ -135,23 +137,15 @@ async function run(options = {}) {
   return { name: NAME, config, targets, checks, table, rows: table, skipped: [] };
 }
 
-function printTable(table) {
-  const heads = Object.keys(table[0]);
-  const widths = heads.map((h) => Math.max(h.length, ...table.map((r) => String(r[h]).length)));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
-  console.log(line(heads));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  for (const r of table) console.log(line(heads.map((h) => r[h])));
-}
 
-module.exports = { name: NAME, describe: 'NSGA-II on ZDT1 (30 variables, 25,000 evaluations, 3 seeds): hypervolume', run, printTable };
+module.exports = { name: NAME, describe: 'NSGA-II on ZDT1 (30 variables, 25,000 evaluations, 3 seeds): hypervolume', run };
 
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
   run({ quick }).then(
     (result) => {
       printTable(result.table);
-      for (const item of [...result.targets, ...result.checks]) console.log(`${item.pass ? 'PASS' : 'FAIL'}  ${item.name}: ${item.display}${item.target ? ` (target ${item.target})` : ''}`);
+      printVerdicts(result);
       process.exit([...result.targets, ...result.checks].every((i) => i.pass) ? 0 : 1);
     },
     (err) => {
