@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { writeVerdict, printVerdicts, exitWith } = require('../lib/verdict');
+const { rate } = require('../lib/rate');
 
 const root = path.resolve(__dirname, '..', '..');
 const N = 100_000;
@@ -37,18 +38,6 @@ function seeded(seed) {
 
 const round = (v, d = 0) => Math.round(v * 10 ** d) / 10 ** d;
 
-/** Runs `work(k)` in batches until `ms` have passed; returns operations per second. */
-function rate(work, batch, ms) {
-  const start = process.hrtime.bigint();
-  let done = 0;
-  let elapsed = 0;
-  while (elapsed < ms) {
-    for (let i = 0; i < batch; i++) work(done + i);
-    done += batch;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  return (done / elapsed) * 1000;
-}
 
 function main() {
   const { SignalDetector } = load();

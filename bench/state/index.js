@@ -18,6 +18,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { writeVerdict, printVerdicts, exitWith } = require('../lib/verdict');
 const { spawnSync } = require('node:child_process');
+const { rate } = require('../lib/rate');
 
 const root = path.resolve(__dirname, '..', '..');
 const SIGNALS = 10_000;
@@ -60,18 +61,6 @@ function round(value, digits = 0) {
   return Math.round(value * f) / f;
 }
 
-/** Calls `work(n)` for n = 0, 1, ... until `ms` have passed; returns operations per second. */
-function rate(work, batch, ms) {
-  const start = process.hrtime.bigint();
-  let done = 0;
-  let elapsed = 0;
-  while (elapsed < ms) {
-    for (let i = 0; i < batch; i++) work(done + i);
-    done += batch;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  return (done / elapsed) * 1000;
-}
 
 function throughput(TwinState) {
   const now = Date.now();
