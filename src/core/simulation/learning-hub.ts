@@ -23,8 +23,9 @@ export interface LearningState {
 
 interface Pending {
   due: number;
-  features: number[];
-  physics: Record<string, number>;
+  start: StartState;
+  /** Physics predictions of the states whose measured value has not come yet. */
+  physics: Map<string, number>;
 }
 
 /** New rows after which the residual models retrain on their own. */
@@ -61,9 +62,9 @@ export class SimulatorLearning {
   /** Remembers a prediction until the plant's value for its due time arrives. */
   expect(start: StartState, answer: PhysicsAnswer, due: number): void {
     if (this.residuals.size === 0) return;
-    const physics: Record<string, number> = {};
-    for (const s of this.residuals.keys()) physics[s] = answer.final[s];
-    this.pending.push({ due, features: [...(this.physics as PhysicsModel).stateNames.map((s) => start.initial[s]), ...(this.physics as PhysicsModel).inputNames.map((i) => start.inputs[i])], physics });
+    const physics = new Map<string, number>();
+    for (const s of this.residuals.keys()) physics.set(s, answer.final[s]);
+    this.pending.push({ due, start, physics });
     if (this.pending.length > maxPending) this.pending.shift();
   }
 
@@ -73,22 +74,19 @@ export class SimulatorLearning {
     const keys = physics.signalKeys.states;
     const waiting: Pending[] = [];
     for (const p of this.pending) {
-      let matured = true;
-      for (const [state, model] of this.residuals) {
-        const key = keys[state];
-        const latest = history.latest(key);
-        if (!latest || latest.time < p.due) {
-          matured = false;
-          continue;
-        }
-        const actual = history.valueAt(key, p.due);
-        const features = [...p.features, p.physics[state]];
-        if (actual !== undefined && features.every(Number.isFinite)) {
-          model.add(features, p.physics[state], actual);
+      // Each state's row is added once, when its own signal has reached the due time.
+      for (const [state, predicted] of p.physics) {
+        const latest = history.latest(keys[state]);
+        if (!latest || latest.time < p.due) continue;
+        p.physics.delete(state);
+        const actual = history.valueAt(keys[state], p.due);
+        const features = this.features(p.start, predicted);
+        if (actual !== undefined && features) {
+          (this.residuals.get(state) as ResidualModel).add(features, predicted, actual);
           this.rowsSinceTraining++;
         }
       }
-      if (!matured) waiting.push(p);
+      if (p.physics.size > 0) waiting.push(p);
     }
     this.pending = waiting;
     if (this.rowsSinceTraining >= retrainEveryRows * this.residuals.size && !this.residualTraining) {
