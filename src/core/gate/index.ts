@@ -16,3 +16,5 @@ export * from './audit';
 export * from './model-promotion';
 export * from './assess';
 export type { SettingValue } from './util';
+export * from './from-optimizer';
+export * from './simulator-check';
