@@ -80,7 +80,8 @@ export interface SavedPromotion {
   data: Data;
 }
 
-function resolve(options: ModelPromotionOptions): Required<ModelPromotionOptions> {
+/** Defaults filled in and every setting checked (ConfigError naming the setting). */
+export function resolvePromotionOptions(options: ModelPromotionOptions): Required<ModelPromotionOptions> {
   if (!isRecord(options as unknown)) throw new ConfigError('bad promotion settings', 'model promotion settings must be an object');
   const o = { shadowWindowMs: options.shadowWindowMs, minSamples: options.minSamples ?? 30, margin: options.margin ?? 0.05, maxExtensions: options.maxExtensions ?? 2, approval: options.approval ?? false };
   if (!(Number.isFinite(o.shadowWindowMs) && o.shadowWindowMs > 0)) throw new ConfigError('bad promotion settings', 'shadowWindowMs must be > 0');
@@ -101,7 +102,7 @@ export class ModelPromotion {
   static start(candidateRaw: Candidate, options: ModelPromotionOptions, now: number, hooks: { audit?: AuditSink } = {}): ModelPromotion {
     const candidate = validateCandidate(candidateRaw);
     if (candidate.kind !== 'model' || !candidate.model) throw new InputError('not a model', `candidate ${candidate.id} is ${candidate.kind}, not a model`);
-    const o = resolve(options);
+    const o = resolvePromotionOptions(options);
     requireFinite(now, 'now');
     const p = new ModelPromotion({ candidate, options: o, state: 'shadow', startedAt: now, windowEnd: now + o.shadowWindowMs, extensions: 0, sums: Object.create(null) as Data['sums'], result: null }, hooks);
     p.audit('model-shadow', { revision: candidate.model.revision, replaces: candidate.model.replaces ?? null, until: p.d.windowEnd, options: o }, now);
@@ -182,7 +183,7 @@ export class ModelPromotion {
     const raw = saved.data;
     try {
       const candidate = validateCandidate(raw.candidate);
-      const options = resolve(raw.options as ModelPromotionOptions);
+      const options = resolvePromotionOptions(raw.options as ModelPromotionOptions);
       if (!['shadow', 'pending-approval', 'swapped', 'kept', 'rejected'].includes(raw.state as string)) throw new Error('unknown state');
       if (![raw.startedAt, raw.windowEnd].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new Error('bad times');
       const sums = Object.create(null) as Data['sums'];

@@ -238,7 +238,7 @@ export function trustScore(evidence: TrustEvidence, options: TrustOptions = {}):
   const cf = evidence.counterfactual;
   const cfPart = cf === undefined
     ? { value: 0, detail: 'no counterfactual check' }
-    : { value: cf.value, detail: cf.kpis.length === 0 ? 'no KPI checked' : `${cf.kpis.filter((k) => k.pass).length} of ${cf.kpis.length} KPIs pass over ${cf.scenarios} scenarios${cf.reasons.length ? `: ${cf.reasons.join('; ')}` : ''}` };
+    : { value: cf.value, detail: cf.kpis.length === 0 ? (cf.reasons.length ? cf.reasons.join('; ') : 'no KPI checked') : `${cf.kpis.filter((k) => k.pass).length} of ${cf.kpis.length} KPIs pass over ${cf.scenarios} scenarios${cf.reasons.length ? `: ${cf.reasons.join('; ')}` : ''}` };
 
   const env = evidence.envelope;
   const envPart = env === undefined

@@ -27,6 +27,9 @@ import {
 import { isAtOrBelow, isRecord, pathsOverlap } from '../../core/gate/util';
 import type { NodeMessage } from '../common/red';
 import type { GateSettings } from './options';
+import { Promotions } from './promotions';
+
+type Received = ReturnType<typeof receiveCandidate>;
 
 export interface CandidateEvidence {
   fidelity?: FidelitySignal[];
@@ -45,6 +48,8 @@ export interface Outbox {
   writes: NodeMessage[];
   desired: NodeMessage[];
   notes: NodeMessage[];
+  /** adopt-model / discard-model for twin-simulator. */
+  models: NodeMessage[];
 }
 
 export interface SavedGate {
@@ -56,6 +61,7 @@ export interface SavedGate {
   lastWriteTimes: Record<string, number>;
   waitingEvidence: Record<string, CandidateEvidence>;
   signals: Record<string, SignalSeen>;
+  promotions?: unknown[];
 }
 
 const SEVERITIES = ['ok', 'warning', 'alarm'];
@@ -72,9 +78,15 @@ export class Gate {
   private waitingEvidence: Record<string, CandidateEvidence> = {};
   /** The last rollout that ended, for the status. */
   lastEnded: { id: string; state: string } | undefined;
-  outbox: Outbox = { writes: [], desired: [], notes: [] };
+  outbox: Outbox = { writes: [], desired: [], notes: [], models: [] };
+  readonly promotions: Promotions;
 
-  constructor(private readonly settings: GateSettings) {}
+  constructor(private readonly settings: GateSettings) {
+    this.promotions = new Promotions({ ...settings.promotion, approval: settings.approval === 'every-step' }, () => this.sink, {
+      model: (msg) => this.outbox.models.push(msg),
+      note: (topic, payload) => this.note(topic, payload),
+    });
+  }
 
   private get sink() {
     return this.audit.sink();
@@ -82,20 +94,29 @@ export class Gate {
 
   takeOutbox(): Outbox {
     const out = this.outbox;
-    this.outbox = { writes: [], desired: [], notes: [] };
+    this.outbox = { writes: [], desired: [], notes: [], models: [] };
     return out;
   }
 
   // ------------------------------------------------------------------ candidates
 
-  /** Validate, envelope, score, admit and start (or queue) a candidate; InputError when refused. */
-  candidate(raw: unknown, evidence: CandidateEvidence, now: number, origin = 'candidate'): void {
+  /**
+   * The front door: validation and the envelope (InputError when refused). A model candidate goes
+   * to its shadow phase here and returns undefined; a decision for the plant returns what
+   * `decide` needs once its counterfactual evidence is known.
+   */
+  receive(raw: unknown, now: number, origin = 'candidate'): Received | undefined {
     const received = receiveCandidate(raw, { envelope: this.settings.envelope, current: this.currentNumbers(), lastWriteTimes: this.lastWriteTimes, now, audit: this.sink, origin });
-    const candidate = received.candidate;
-    if (candidate.kind === 'model') {
-      this.audit.record('refused', candidate.id, { stage: 'kind', reason: 'model promotion is not handled by this node yet' }, now);
-      throw new InputError('model candidate', `candidate ${candidate.id} is a model: model promotion (shadow, then swap) is not handled by twin-gate yet`, origin);
+    if (received.candidate.kind === 'model') {
+      this.promotions.start(received.candidate, now);
+      return undefined;
     }
+    return received;
+  }
+
+  /** Score, admit and start (or queue) a received candidate; InputError when refused. */
+  decide(received: Received, evidence: CandidateEvidence, now: number, origin = 'candidate'): void {
+    const candidate = received.candidate;
     const trust = this.score(received, evidence, now);
     this.checkVerdict(candidate, trust, now, origin);
     const admission = this.queue.admit(candidate, now);
@@ -109,7 +130,18 @@ export class Gate {
     this.start(candidate, trust, now);
   }
 
-  private score(received: ReturnType<typeof receiveCandidate>, evidence: CandidateEvidence, now: number): TrustResult {
+  /** Both steps at once, for candidates whose evidence is complete. */
+  candidate(raw: unknown, evidence: CandidateEvidence, now: number, origin = 'candidate'): void {
+    const received = this.receive(raw, now, origin);
+    if (received) this.decide(received, evidence, now, origin);
+  }
+
+  /** The present values of these setpoint keys, as the gate has seen them (null when unknown). */
+  currentSettings(keys: string[]): Record<string, SettingValue> {
+    return Object.fromEntries(keys.map((k) => [k, (this.signals.get(k)?.value ?? null) as SettingValue]));
+  }
+
+  private score(received: Received, evidence: CandidateEvidence, now: number): TrustResult {
     const trust = scoreCandidate(received, this.evidenceFor(received.candidate, evidence), { now, audit: this.sink, options: this.settings.trust });
     this.note('verdict', { candidateId: received.candidate.id, verdict: trust.verdict, score: trust.score, passAt: trust.passAt, marginalAt: trust.marginalAt, parts: trust.parts, reasons: trust.reasons });
     return trust;
@@ -215,12 +247,21 @@ export class Gate {
 
   tick(now: number): void {
     this.each(now, (r) => r.tick(now));
+    this.promotions.tick(now);
+  }
+
+  shadow(payload: unknown): number {
+    return this.promotions.shadow(payload);
   }
 
   /** approve / reject / pause / resume / abort: the rollout named, or the only one running. */
   command(raw: unknown, now: number, origin: string): void {
     const cmd = parseCommand(raw, origin);
     let id = cmd.candidateId;
+    if (id !== undefined && this.promotions.live.has(id)) {
+      this.promotions.command(raw, now, origin);
+      return;
+    }
     if (id !== undefined && !this.rollouts.has(id) && (cmd.action === 'abort' || cmd.action === 'reject') && this.queue.withdraw(id)) {
       delete this.waitingEvidence[id];
       this.audit.record(cmd.action === 'abort' ? 'aborted' : 'rejected', id, { by: cmd.by, reason: cmd.reason, queued: true }, now);
@@ -229,6 +270,7 @@ export class Gate {
     }
     if (id === undefined) {
       const live = [...this.rollouts.values()].filter((r) => !r.done);
+      if (live.length === 0 && this.promotions.command(raw, now, origin)) return;
       if (live.length === 0) throw new InputError('nothing to command', `no rollout is running, so "${cmd.action}" does nothing`, origin);
       if (live.length > 1) throw new InputError('which candidate', `${live.length} rollouts are running (${live.map((r) => r.candidateId).join(', ')}): give payload.candidateId`, origin);
       id = live[0].candidateId;
@@ -322,6 +364,7 @@ export class Gate {
       lastWriteTimes: { ...this.lastWriteTimes },
       waitingEvidence: JSON.parse(JSON.stringify(this.waitingEvidence)) as Record<string, CandidateEvidence>,
       signals: Object.fromEntries(this.signals),
+      promotions: this.promotions.toJSON(),
     };
   }
 
@@ -347,6 +390,7 @@ export class Gate {
     if (isRecord(saved.lastWriteTimes)) for (const [k, v] of Object.entries(saved.lastWriteTimes)) if (typeof v === 'number') this.lastWriteTimes[k] = v;
     if (isRecord(saved.waitingEvidence)) this.waitingEvidence = saved.waitingEvidence as Record<string, CandidateEvidence>;
     if (isRecord(saved.signals)) for (const [k, v] of Object.entries(saved.signals)) if (isRecord(v) && typeof v.time === 'number') this.signals.set(k, v as unknown as SignalSeen);
+    problems.push(...this.promotions.restore(saved.promotions));
     for (const raw of Array.isArray(saved.rollouts) ? saved.rollouts : []) {
       try {
         const rollout = RolloutMachine.fromJSON(raw, { audit: this.sink });

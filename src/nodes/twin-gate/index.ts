@@ -4,8 +4,11 @@ import { LiveStatus, Rejections } from '../common/live-status';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
-import { Gate } from './gate';
+import { candidateFromOptimizer } from '../../core/gate';
+import type { SimulatorNode } from '../twin-simulator/spec';
+import { Gate, type CandidateEvidence } from './gate';
 import { readInput } from './messages';
+import { simulatorEvidence } from './simulator-evidence';
 import { gateSettings, migrateGateDef, type GateSettings, type TwinGateDef } from './options';
 
 const savedStateKey = 'twinGate';
@@ -42,22 +45,28 @@ export = function registerTwinGate(RED: NodeAPI): void {
     const flush = (): void => {
       if (!gate) return;
       const out = gate.takeOutbox();
-      if (out.writes.length + out.desired.length + out.notes.length === 0) return;
-      node.send([out.writes.length ? out.writes : null, out.desired.length ? out.desired : null, out.notes.length ? out.notes : null] as unknown as NodeMessage[]);
+      if (out.writes.length + out.desired.length + out.notes.length + out.models.length === 0) return;
+      const some = (list: NodeMessage[]) => (list.length ? list : null);
+      node.send([some(out.writes), some(out.desired), some(out.notes), some(out.models)] as unknown as NodeMessage[]);
       unsaved = true;
       save();
       status.markDirty();
     };
 
+    /** Candidates whose counterfactual check is running on the simulator. */
+    let checking = 0;
     const status = new LiveStatus(node, (): NodeStatus => {
       if (configError || !gate) return statusOf.failed(configError?.shortReason ?? 'not configured');
       if (rejections.isRecent(Date.now())) return statusOf.refused(t('twin-gate.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
       const live = [...gate.rollouts.values()];
-      if (live.length === 0) {
+      if (live.length === 0 && checking === 0) {
+        const shadow = [...gate.promotions.live.values()][0]?.snapshot();
+        if (shadow) return (shadow.state === 'pending-approval' ? statusOf.degraded : statusOf.working)(t('twin-gate.status.shadow', { revision: shadow.revision, state: shadow.state }));
         if (gate.lastEnded?.state === 'failed') return statusOf.failed(t('twin-gate.status.failed', { id: gate.lastEnded.id }));
         const last = gate.lastEnded ? ` · ${t('twin-gate.status.last', { id: gate.lastEnded.id, state: gate.lastEnded.state })}` : '';
         return statusOf.idle(t('twin-gate.status.ready') + last);
       }
+      if (live.length === 0 && checking > 0) return statusOf.working(t('twin-gate.status.checking', { count: checking }));
       const r = live[0];
       const s = r.snapshot();
       const share = s.step.share === null ? '' : ` ${Math.round(s.step.share * 100)} %`;
@@ -79,14 +88,43 @@ export = function registerTwinGate(RED: NodeAPI): void {
       setImmediate(flush);
     }
 
-    node.on('input', (msg, send, done) => {
+    /** Validate and envelope, check on the simulator when the evidence lacks it, then decide. */
+    const receiveCandidate = async (g: Gate, s: GateSettings, raw: unknown, given: CandidateEvidence, origin: string): Promise<void> => {
+      const received = g.receive(raw, Date.now(), origin);
+      if (!received) return; // a model: its shadow phase has started
+      let evidence = given;
+      if (evidence.counterfactual === undefined && s.check && received.candidate.kind === 'setpoints') {
+        flush();
+        checking++;
+        status.markDirty();
+        try {
+          const simulatorNode = s.simulator ? (RED.nodes.getNode(s.simulator) as SimulatorNode | null) : null;
+          const current = g.currentSettings(Object.keys(received.candidate.setpoints ?? {}));
+          evidence = { ...evidence, counterfactual: await simulatorEvidence(received.candidate, current, s, simulatorNode) };
+        } finally {
+          checking--;
+        }
+      }
+      g.decide(received, evidence, Date.now(), origin);
+    };
+
+    node.on('input', async (msg, send, done) => {
       try {
         if (!gate || !settings) throw configError ?? new ConfigError('not configured');
         const now = Date.now();
         const input = readInput(msg);
         switch (input.kind) {
           case 'candidate':
-            gate.candidate(input.candidate, input.evidence, now);
+            await receiveCandidate(gate, settings, input.candidate, input.evidence, 'candidate');
+            break;
+          case 'optimizer-answer': {
+            const id = `${input.topic}-${typeof msg._msgid === 'string' ? msg._msgid : now.toString(36)}`;
+            const modelRevision = typeof msg.modelRevision === 'string' || typeof msg.modelRevision === 'number' ? String(msg.modelRevision) : null;
+            await receiveCandidate(gate, settings, candidateFromOptimizer(input.topic, input.answer, settings.mapping, { id, modelRevision }), {}, input.topic);
+            break;
+          }
+          case 'shadow':
+            gate.shadow(input.payload);
             break;
           case 'command':
             gate.command(input.command, now, typeof msg.topic === 'string' ? msg.topic : 'command');

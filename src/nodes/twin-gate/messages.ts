@@ -3,7 +3,7 @@
  * (InputError, catchable): the gate must not guess what an operator or a flow meant.
  */
 import { InputError } from '../../core/errors';
-import { COMMAND_ACTIONS, type CommandAction } from '../../core/gate';
+import { COMMAND_ACTIONS, isOptimizerAnswer, type CommandAction } from '../../core/gate';
 import { isRecord } from '../../core/gate/util';
 import type { NodeMessage } from '../common/red';
 import type { CandidateEvidence } from './gate';
@@ -20,6 +20,8 @@ export type GateInput =
   | { kind: 'realised'; target: string; kpis: unknown }
   | { kind: 'written'; key: string; ok: boolean; error?: string }
   | { kind: 'batch' }
+  | { kind: 'optimizer-answer'; topic: string; answer: unknown }
+  | { kind: 'shadow'; payload: unknown }
   | { kind: 'ignore' };
 
 const QUALITIES = ['good', 'uncertain', 'bad'];
@@ -103,6 +105,14 @@ export function readInput(msg: NodeMessage): GateInput {
     }
     case 'batch':
       return { kind: 'batch' };
+    case 'shadow':
+      return { kind: 'shadow', payload };
+    // twin-simulator's other events, when its events output is wired here for the shadow samples.
+    case 'model-adopted':
+    case 'model-discarded':
+    case 'calibrated':
+    case 'trained':
+      return { kind: 'ignore' };
     case 'snapshot':
     case 'get': {
       const out: ReturnType<typeof sampleOf>[] = [];
@@ -110,6 +120,7 @@ export function readInput(msg: NodeMessage): GateInput {
       return { kind: 'samples', samples: out.filter((s): s is NonNullable<typeof s> => s !== undefined) };
     }
   }
+  if (isOptimizerAnswer(topic, payload)) return { kind: 'optimizer-answer', topic, answer: payload };
   if ((COMMAND_ACTIONS as readonly string[]).includes(topic.toLowerCase())) {
     const command = p ? { ...p, action: topic.toLowerCase() as CommandAction } : { action: topic.toLowerCase() };
     return { kind: 'command', command };
@@ -130,5 +141,5 @@ export function readInput(msg: NodeMessage): GateInput {
   if (topic && topic.includes('/') && (typeof payload === 'number' || typeof payload === 'string' || typeof payload === 'boolean')) {
     return { kind: 'samples', samples: [{ key: topic, value: payload }] };
   }
-  throw new InputError('unknown input', `twin-gate does not know what to do with msg.topic ${topic ? `"${topic}"` : '(none)'}: send candidate, approve, reject, pause, resume, abort, audit, realised, evidence or samples`, topic || undefined);
+  throw new InputError('unknown input', `twin-gate does not know what to do with msg.topic ${topic ? `"${topic}"` : '(none)'}: send candidate, an optimizer answer (optimise, schedule, reschedule), approve, reject, pause, resume, abort, audit, realised, shadow, evidence or samples`, topic || undefined);
 }

@@ -1,5 +1,19 @@
 import { ConfigError } from '../../core/errors';
-import { compileEnvelope, resolveRolloutConfig, trustSettings, type Envelope, type EnvelopeConfig, type RolloutConfig, type TrustOptions } from '../../core/gate';
+import {
+  compileEnvelope,
+  parseOptimizerMapping,
+  parseSimulatorCheck,
+  resolvePromotionOptions,
+  resolveRolloutConfig,
+  trustSettings,
+  type Envelope,
+  type EnvelopeConfig,
+  type ModelPromotionOptions,
+  type OptimizerMapping,
+  type RolloutConfig,
+  type SimulatorCheckConfig,
+  type TrustOptions,
+} from '../../core/gate';
 import type { ResolvedRolloutConfig } from '../../core/gate/rollout-config';
 import type { NodeDef } from '../common/red';
 
@@ -23,6 +37,16 @@ export interface TwinGateDef extends NodeDef {
   marginalAt?: string | number;
   persist?: boolean;
   store?: string;
+  /** JSON text: optimizer variable -> setpoint key (optimizer answers become candidates). */
+  variables?: string;
+  /** JSON text: machine number -> asset path, machine 0 first (schedules). */
+  machines?: string;
+  /** twin-simulator node id: the counterfactual check runs on it. */
+  simulator?: string;
+  /** JSON text: the counterfactual check (simulator-check.ts). */
+  counterfactual?: string;
+  /** JSON text: model promotion {shadowWindowMs, minSamples, margin, maxExtensions}. */
+  promotion?: string;
 }
 
 export interface GateSettings {
@@ -35,6 +59,10 @@ export interface GateSettings {
   store: string | undefined;
   /** How often the rollouts' clocks are driven: 1 s, shorter when the rollout timings are tiny. */
   tickMs: number;
+  mapping: OptimizerMapping;
+  simulator: string | undefined;
+  check: SimulatorCheckConfig | undefined;
+  promotion: Omit<ModelPromotionOptions, 'approval'>;
 }
 
 export const currentConfigVersion = 1;
@@ -78,6 +106,25 @@ export function gateSettings(def: TwinGateDef): GateSettings {
   const timings = [resolved.readBackTimeoutMs, ...resolved.steps.flatMap((s) => [s.analysisWindowMs, s.minDurationMs || Infinity])];
   if (resolved.exposure === 'windows') timings.push(resolved.windowMs);
   if (resolved.approvalTimeoutMs !== null) timings.push(resolved.approvalTimeoutMs);
+  const mapping = parseOptimizerMapping(json(def.variables, 'setpoint map'), json(def.machines, 'machine list'));
+  const check = parseSimulatorCheck(json(def.counterfactual, 'counterfactual check'));
+  const simulator = def.simulator ? def.simulator : undefined;
+  if (check && !simulator) throw new ConfigError('no simulator', 'the counterfactual check runs on a twin-simulator: choose one');
+  if (check && Object.keys(mapping.variables).length === 0) throw new ConfigError('no setpoint map', 'the counterfactual check needs the setpoint map (variable: setpoint key) to set the candidate on the simulator');
+  const promotion = promotionSettings(json(def.promotion, 'model promotion settings'));
+  timings.push(promotion.shadowWindowMs);
   const tickMs = Math.max(10, Math.min(1000, Math.floor(Math.min(...timings) / 4)));
-  return { envelope, rollout, resolved, approval, trust, persist: def.persist !== false, store: def.store ? def.store : undefined, tickMs };
+  return { envelope, rollout, resolved, approval, trust, persist: def.persist !== false, store: def.store ? def.store : undefined, tickMs, mapping, simulator, check, promotion };
+}
+
+/** Model promotion: a 10 min shadow window by default; the core fills in and checks the rest. */
+function promotionSettings(raw: unknown): Omit<ModelPromotionOptions, 'approval'> {
+  if (raw === undefined) return { shadowWindowMs: 600000 };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('bad promotion settings', 'model promotion settings must be a JSON object');
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['shadowWindowMs', 'minSamples', 'margin', 'maxExtensions'].includes(k)) throw new ConfigError('bad promotion settings', `unknown model promotion setting "${k}" (known: shadowWindowMs, minSamples, margin, maxExtensions)`);
+  const settings = { shadowWindowMs: o.shadowWindowMs ?? 600000, minSamples: o.minSamples, margin: o.margin, maxExtensions: o.maxExtensions } as Omit<ModelPromotionOptions, 'approval'>;
+  // Checked now, so a typo is a deploy error rather than a refusal when the first model arrives.
+  resolvePromotionOptions({ ...settings, approval: false });
+  return settings;
 }
