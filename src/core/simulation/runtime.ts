@@ -14,6 +14,7 @@ import { compileSimulator, type CompiledSimulator, type ScenarioSetAnswer, type 
 import { TaskRunner } from './worker/task-runner';
 import type { HealthModelJSON } from '../learning/health-model';
 import { SimulatorLearning, type LearningState } from './learning-hub';
+import { ModelShadow, shadowCandidate, type ShadowModel, type ShadowSample } from './shadow-model';
 
 export interface RuntimeOptions {
   horizonS: number;
@@ -23,6 +24,8 @@ export interface RuntimeOptions {
   hybrid: boolean;
   historyCapacity?: number;
   storeCapacity?: number;
+  /** What an improving calibration does: 'direct' applies it, 'gate' holds it as a shadow for twin-gate. */
+  promotion?: 'direct' | 'gate';
 }
 
 /** A predicted value for the deviation detector (and chained twins). */
@@ -42,7 +45,15 @@ export interface SavedRuntime {
   calibration?: { at: number; rmseBefore: number; rmseAfter: number };
   store: unknown;
   learning?: LearningState;
+  /** Revision of the parameters in use, and the shadow awaiting promotion. */
+  revision?: string;
+  shadow?: ShadowModel;
 }
+
+export type CalibrationAnswer = PhysicsCalibration & { applied: boolean; shadow?: boolean; revision?: string; supersedes?: string };
+
+/** Wall-clock budget of the periodic prediction, which runs on the flow's thread. */
+const predictBudgetMs = 20;
 
 const isRecord = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
@@ -86,6 +97,7 @@ export class SimulatorRuntime {
   lastCalibration: SavedRuntime['calibration'];
   private readonly runner = new TaskRunner();
   private readonly spec: SimulatorSpec;
+  private readonly models = new ModelShadow();
 
   /** ConfigError (with the position for expressions) when the definition cannot work. */
   constructor(spec: SimulatorSpec, private readonly options: RuntimeOptions) {
@@ -114,7 +126,47 @@ export class SimulatorRuntime {
 
   /** Records a plant sample; false when the simulator does not follow that signal. */
   observe(key: string, value: number, time: number): boolean {
-    return this.history.observe(key, value, time);
+    const followed = this.history.observe(key, value, time);
+    // Output signals are not followed, but the plant may measure them: the shadow scores them too.
+    if (this.models.shadow) this.models.comparison.observe(key, value, time);
+    return followed;
+  }
+
+  /** Revision of the parameters in use ("initial" until a calibration is applied or adopted). */
+  get modelRevision(): string {
+    return this.models.inUse;
+  }
+
+  /** The recalibrated parameters awaiting promotion through twin-gate. */
+  get shadow(): ShadowModel | undefined {
+    return this.models.shadow;
+  }
+
+  /** Shadow samples (both models' predictions against the plant) resolved since the last call. */
+  takeShadowSamples(): ShadowSample[] {
+    return this.models.comparison.take();
+  }
+
+  /** The shadow as a twin-gate model candidate, its targets the assets the physics follows. */
+  shadowCandidate(): Record<string, unknown> | undefined {
+    const physics = this.sim.physics;
+    if (!this.models.shadow || !physics) return undefined;
+    const k = physics.signalKeys;
+    return shadowCandidate(this.models.shadow, [...Object.values(k.states), ...Object.values(k.inputs)]);
+  }
+
+  /** The shadow becomes the parameters in use (twin-gate decided to swap). */
+  adoptShadow(revision: string, replaces?: string): { revision: string; replaces: string; parameters: Record<string, number> } {
+    const shadow = this.models.adopt(revision, replaces);
+    this.calibrated = { ...shadow.parameters };
+    this.lastCalibration = { at: shadow.createdAt, rmseBefore: shadow.rmseBefore, rmseAfter: shadow.rmseAfter };
+    return { revision: shadow.revision, replaces: shadow.replaces, parameters: { ...shadow.parameters } };
+  }
+
+  /** The shadow is dropped (twin-gate kept the current model). */
+  discardShadow(revision: string, reason?: string): { revision: string; reason?: string } {
+    this.models.release(revision);
+    return reason === undefined ? { revision } : { revision, reason };
   }
 
   start(now: number): StartState | undefined {
@@ -150,8 +202,11 @@ export class SimulatorRuntime {
     if (!physics) return [];
     const start = syncedStart(physics, this.history, now);
     if (start.unsynced.length > 0) return [];
-    const answer = runPhysics(physics, start, this.calibrated, { durationS: this.options.horizonS, everyS: this.options.horizonS, maxWallMs: 20 });
+    const request: PhysicsRequest = { durationS: this.options.horizonS, everyS: this.options.horizonS, maxWallMs: predictBudgetMs };
+    const started = Date.now();
+    const answer = runPhysics(physics, start, this.calibrated, request);
     const due = start.time + this.options.horizonS * 1000;
+    this.predictShadow(start, request, answer, due, Date.now() - started);
     this.learning.expect(start, answer, due);
     this.learning.collect(this.history, physics);
     const out: Prediction[] = [];
@@ -162,6 +217,22 @@ export class SimulatorRuntime {
     }
     for (const [name, key] of Object.entries(physics.signalKeys.outputs)) out.push({ key, value: answer.final[name], time: due, physics: answer.final[name], hybrid: false });
     return out;
+  }
+
+  /** The shadow's prediction beside the one in use, pure physics on both sides, kept until due. */
+  private predictShadow(start: StartState, request: PhysicsRequest, current: PhysicsAnswer, due: number, spentMs: number): void {
+    const physics = this.sim.physics;
+    const shadow = this.models.shadow;
+    // The comparison must not make the prediction itself late: skip it when the first run was slow.
+    if (!physics || !shadow || spentMs > predictBudgetMs / 2) return;
+    let candidate: PhysicsAnswer;
+    try {
+      candidate = runPhysics(physics, start, shadow.parameters, request);
+    } catch {
+      return; // a shadow that cannot run yields no samples, so the gate keeps the current model
+    }
+    const keys = physics.signalKeys;
+    this.models.expectAll({ ...keys.states, ...keys.outputs }, due, current.final, candidate.final);
   }
 
   /** `predict` request: a trajectory from now (physics), and RUL when health data is given. */
@@ -203,8 +274,11 @@ export class SimulatorRuntime {
     return answer;
   }
 
-  /** Fits parameters to the recent history; the fit is used from then on when it improved. */
-  async calibrate(payload: Record<string, unknown>, now: number): Promise<PhysicsCalibration & { applied: boolean }> {
+  /**
+   * Fits parameters to the recent history. A fit that improved is used from then on ('direct'), or
+   * held as the shadow for twin-gate to promote ('gate').
+   */
+  async calibrate(payload: Record<string, unknown>, now: number): Promise<CalibrationAnswer> {
     if (!this.sim.physics) throw new InputError('no physics', 'calibration fits a physics model; this simulator has none');
     const windowS = positive(payload.window, 'window', 3600);
     const names = payload.parameters;
@@ -214,12 +288,19 @@ export class SimulatorRuntime {
     const request: CalibrationRequest = { parameters: names as string[] | undefined, method, maxWallMs: this.options.timeLimitMs };
     const data = calibrationData(this.sim.physics, this.history, windowS, now);
     const result = await this.runner.run<PhysicsCalibration>({ task: 'calibrate', spec: this.spec, args: { data, calibrated: this.calibrated, request } }, this.options.timeLimitMs + 2000);
-    const applied = result.rmseAfter < result.rmseBefore;
-    if (applied) {
-      this.calibrated = { ...this.calibrated, ...result.parameters };
+    const gate = this.options.promotion === 'gate';
+    if (!(result.rmseAfter < result.rmseBefore)) return gate ? { ...result, applied: false, shadow: false } : { ...result, applied: false };
+    const parameters = { ...this.calibrated, ...result.parameters };
+    const revision = this.models.nextRevision(now);
+    let supersedes: string | undefined;
+    if (gate) {
+      supersedes = this.models.hold({ revision, replaces: this.models.inUse, parameters, createdAt: now, rmseBefore: result.rmseBefore, rmseAfter: result.rmseAfter });
+    } else {
+      this.calibrated = parameters;
       this.lastCalibration = { at: now, rmseBefore: result.rmseBefore, rmseAfter: result.rmseAfter };
+      supersedes = this.models.replaceInUse(revision);
     }
-    return { ...result, applied };
+    return { ...result, applied: !gate, ...(gate ? { shadow: true } : {}), revision, ...(supersedes ? { supersedes } : {}) };
   }
 
   /** `train`: residual (hybrid), surrogate (from the scenario store) or health (run-to-failure data). */
@@ -261,7 +342,7 @@ export class SimulatorRuntime {
   }
 
   toJSON(): SavedRuntime {
-    return { version: 1, calibrated: this.calibrated, calibration: this.lastCalibration, store: this.store.toJSON(), learning: this.learning.toJSON() };
+    return { version: 1, calibrated: this.calibrated, calibration: this.lastCalibration, store: this.store.toJSON(), learning: this.learning.toJSON(), ...this.models.toJSON() };
   }
 
   /** Restores what still fits this definition; returns what had to be dropped, for a warning. */
@@ -275,6 +356,7 @@ export class SimulatorRuntime {
       }
     }
     if (isRecord(saved.calibration)) this.lastCalibration = saved.calibration as SavedRuntime['calibration'];
+    dropped.push(...this.models.restore(saved.revision, saved.shadow, this.sim.physics?.parameterNames));
     const restored = ScenarioStore.fromJSON(saved.store, this.options.storeCapacity ?? 500);
     for (const entry of restored.store.list().reverse()) this.store.add(entry);
     if (restored.dropped > 0) dropped.push(`${restored.dropped} scenario results`);

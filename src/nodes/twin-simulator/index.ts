@@ -6,7 +6,7 @@ import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
 import type { TwinModelNode } from '../twin-model/model-node';
-import { readSimulatorInput, type RequestTopic } from './messages';
+import { readSimulatorInput, type ModelCommand, type RequestTopic } from './messages';
 import { migrateSimulatorDef, simulatorSettings, type SimulatorSettings, type TwinSimulatorDef } from './options';
 import { resolveSpec, type SimulatorNode } from './spec';
 
@@ -63,7 +63,8 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
       const followed = runtime.followed.length;
       const synced = runtime.synced;
       const learned = runtime.learning.summary();
-      const extra = [runtime.lastCalibration ? t('twin-simulator.status.calibrated') : '', learned].filter(Boolean).join(', ');
+      const shadow = runtime.shadow ? t('twin-simulator.status.shadow', { revision: runtime.shadow.revision }) : '';
+      const extra = [runtime.lastCalibration ? t('twin-simulator.status.calibrated') : '', shadow, learned].filter(Boolean).join(', ');
       if (lastPredictionError) return statusOf.degraded(lastPredictionError);
       if (followed > 0 && synced < followed) return statusOf.degraded(t('twin-simulator.status.syncing', { synced, followed }) + (extra ? `, ${extra}` : ''));
       return statusOf.working((followed > 0 ? t('twin-simulator.status.synced', { count: followed }) : t('twin-simulator.status.ready')) + (extra ? `, ${extra}` : ''));
@@ -94,6 +95,25 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
       }
     };
 
+    /** twin-gate's decision on the shadow model: the answer, and the event that tells the flow. */
+    const decide = (command: ModelCommand): { answer: Record<string, unknown>; event: NodeMessage } => {
+      const r = runtime as SimulatorRuntime;
+      if (command.action === 'adopt') {
+        const adopted = r.adoptShadow(command.revision, command.replaces);
+        return { answer: adopted, event: event('model-adopted', adopted) };
+      }
+      const discarded = r.discardShadow(command.revision, command.reason);
+      return { answer: discarded, event: event('model-discarded', discarded) };
+    };
+
+    /** Shadow samples the plant's samples resolved: one message for all of them, not one each. */
+    const sendShadowSamples = (send: (msg: NodeMessage[]) => void): void => {
+      const r = runtime as SimulatorRuntime;
+      if (!r.shadow) return;
+      const samples = r.takeShadowSamples();
+      if (samples.length > 0) send([null, null, event('shadow', { revision: r.shadow.revision, samples })] as unknown as NodeMessage[]);
+    };
+
     let lastDriftCalibration = 0;
     node.on('input', async (msg, send, done) => {
       try {
@@ -101,15 +121,24 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
         const input = readSimulatorInput(msg, Date.now());
         if (input.kind === 'sample') {
           runtime.observe(input.key, input.value, input.time);
+          sendShadowSamples(send);
           status.markDirty();
           return done();
         }
         if (input.kind === 'snapshot') {
           for (const s of input.samples) runtime.observe(s.key, s.value, s.time);
+          sendShadowSamples(send);
           status.markDirty();
           return done();
         }
         if (input.kind === 'ignored') return done();
+        if (input.kind === 'model') {
+          const decided = decide(input.command);
+          unsaved = true;
+          send([{ ...msg, topic: input.topic, payload: decided.answer, modelRevision: modelNode?.model?.revision ?? null }, null, decided.event] as unknown as NodeMessage[]);
+          status.markDirty();
+          return done();
+        }
         const now = Date.now();
         if (input.kind === 'drift') {
           const followed = !input.key || runtime.followed.includes(input.key);
@@ -131,6 +160,9 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
         const out: NodeMessage = { ...msg, topic, payload: answer, modelRevision: modelNode?.model?.revision ?? null };
         const events: NodeMessage[] = [];
         if (topic === 'calibrate') events.push(event('calibrated', { trigger: input.kind === 'drift' ? 'drift' : 'request', ...answer }));
+        // A shadow model goes to twin-gate as a model candidate: shadow first, then swap.
+        const candidate = topic === 'calibrate' && answer.shadow === true ? runtime.shadowCandidate() : undefined;
+        if (candidate) events.push(event('candidate', candidate));
         if (topic === 'train') events.push(event('trained', answer));
         if (topic === 'predict' && answer.health && (answer.health as { warning?: boolean }).warning) events.push(event('rul-low', answer.health));
         send([out, null, events.length ? events : null] as unknown as NodeMessage[]);

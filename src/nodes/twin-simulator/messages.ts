@@ -4,8 +4,12 @@ import type { NodeMessage } from '../common/red';
 export const requestTopics = ['predict', 'whatif', 'scenarios', 'calibrate', 'train'] as const;
 export type RequestTopic = (typeof requestTopics)[number];
 
+/** twin-gate's word on a shadow model: adopt it (swap) or discard it (keep the current one). */
+export type ModelCommand = { action: 'adopt'; revision: string; replaces?: string } | { action: 'discard'; revision: string; reason?: string };
+
 export type SimulatorInput =
   | { kind: 'request'; topic: RequestTopic; payload: Record<string, unknown> }
+  | { kind: 'model'; topic: 'adopt-model' | 'discard-model'; command: ModelCommand }
   /** A sample of the plant (ingest contract, or a number named by msg.topic). */
   | { kind: 'sample'; key: string; value: number; time: number }
   /** twin-state's snapshot answer: every signal at once. */
@@ -24,6 +28,31 @@ function numeric(value: unknown): number | undefined {
   return undefined;
 }
 
+/** Topics of the model commands, and the gate's payload type accepted for each (on any topic). */
+const modelTopics = { 'adopt-model': 'swap-model', 'discard-model': 'model-kept' } as const;
+type ModelTopic = keyof typeof modelTopics;
+
+function readModelCommand(topic: string, payload: unknown): SimulatorInput | undefined {
+  const gateType = isRecord(payload) ? payload.type : undefined;
+  const named = topic in modelTopics ? (topic as ModelTopic) : undefined;
+  const byType = (Object.keys(modelTopics) as ModelTopic[]).find((t) => modelTopics[t] === gateType);
+  const which = named ?? byType;
+  if (!which) return undefined;
+  if (!isRecord(payload)) throw new InputError('bad request', `msg.payload of "${which}" must be {revision}: the shadow model's revision`, topic || which);
+  if (named && gateType !== undefined && gateType !== modelTopics[named]) throw new InputError('bad request', `"${named}" does not take a payload of type ${String(gateType)}`, topic);
+  const revision = payload.revision;
+  if (typeof revision !== 'string' || revision === '' || revision.length > 200) throw new InputError('bad request', `${which} needs payload.revision: the shadow model's revision`, topic || which);
+  if (which === 'adopt-model') {
+    // The gate's swap names what the model replaces (null when unknown); a mismatch is refused later.
+    if (payload.replaces !== undefined && payload.replaces !== null && typeof payload.replaces !== 'string') throw new InputError('bad request', 'payload.replaces must be a revision', topic || which);
+    const replaces = typeof payload.replaces === 'string' ? payload.replaces : undefined;
+    return { kind: 'model', topic: which, command: replaces === undefined ? { action: 'adopt', revision } : { action: 'adopt', revision, replaces } };
+  }
+  if (payload.reason !== undefined && typeof payload.reason !== 'string') throw new InputError('bad request', 'payload.reason must be text', topic || which);
+  const reason = typeof payload.reason === 'string' ? payload.reason.slice(0, 1000) : undefined;
+  return { kind: 'model', topic: which, command: reason === undefined ? { action: 'discard', revision } : { action: 'discard', revision, reason } };
+}
+
 /** What a message asks of the simulator; InputError for what cannot be read. */
 export function readSimulatorInput(msg: NodeMessage, now: number): SimulatorInput {
   const topic = typeof msg.topic === 'string' ? msg.topic : '';
@@ -34,6 +63,8 @@ export function readSimulatorInput(msg: NodeMessage, now: number): SimulatorInpu
     }
     return { kind: 'request', topic: topic as RequestTopic, payload: isRecord(payload) ? payload : {} };
   }
+  const command = readModelCommand(topic, payload);
+  if (command) return command;
   if (isRecord(payload) && (payload.type === 'drift' || topic === 'drift')) {
     const key = typeof payload.key === 'string' ? payload.key : '';
     return { kind: 'drift', key };
@@ -53,7 +84,7 @@ export function readSimulatorInput(msg: NodeMessage, now: number): SimulatorInpu
     if (typeof payload.type === 'string' && !('value' in payload)) return { kind: 'ignored' };
     if (typeof payload.signal !== 'string') {
       if (typeof payload.type === 'string') return { kind: 'ignored' }; // an event of another node
-      throw new InputError('bad message', 'expected a sample ({asset, signal, value}) or msg.topic predict, whatif, scenarios, calibrate or train', topic || 'twin-simulator');
+      throw new InputError('bad message', 'expected a sample ({asset, signal, value}) or msg.topic predict, whatif, scenarios, calibrate, train, adopt-model or discard-model', topic || 'twin-simulator');
     }
     const key = typeof payload.asset === 'string' && payload.asset ? `${payload.asset}/${payload.signal}` : payload.signal;
     const value = numeric(payload.value);

@@ -17,6 +17,8 @@ export interface TwinSimulatorDef extends NodeDef {
   hybrid?: boolean;
   /** Recalibrate when the deviation detector reports drift on a bound signal. */
   calibrateOnDrift?: boolean;
+  /** An improving calibration: 'direct' applies it at once, 'gate' holds it as a shadow for twin-gate. */
+  promotion?: string;
   /** Replications of a discrete-event what-if (Monte Carlo). */
   replications?: string | number;
   seed?: string | number;
@@ -32,6 +34,7 @@ export interface SimulatorSettings {
   horizonS: number;
   hybrid: boolean;
   calibrateOnDrift: boolean;
+  promotion: 'direct' | 'gate';
   replications: number;
   seed: number;
   timeLimitMs: number;
@@ -39,10 +42,21 @@ export interface SimulatorSettings {
   store: string | undefined;
 }
 
-export const currentConfigVersion = 1;
+export const currentConfigVersion = 2;
 
+/** Older saved configurations are brought to the current shape here, never elsewhere. */
 export function migrateSimulatorDef(def: TwinSimulatorDef): TwinSimulatorDef {
-  return def.configVersion ? def : { ...def, configVersion: currentConfigVersion };
+  const migrated = { ...def };
+  // Version 2 added promotion; flows from before apply calibrations at once, as they did.
+  if ((migrated.configVersion ?? 0) < 2) migrated.promotion = migrated.promotion ?? 'direct';
+  migrated.configVersion = Math.max(migrated.configVersion ?? 0, currentConfigVersion);
+  return migrated;
+}
+
+function promotionOf(raw: unknown): 'direct' | 'gate' {
+  if (raw === undefined || raw === null || raw === '' || raw === 'direct') return 'direct';
+  if (raw === 'gate') return 'gate';
+  throw new ConfigError('bad promotion', `promotion must be "direct" or "gate", got "${String(raw)}"`);
 }
 
 function number(raw: unknown, fallback: number, what: string, min: number, max = Infinity): number {
@@ -75,6 +89,7 @@ export function simulatorSettings(def: TwinSimulatorDef): SimulatorSettings {
     horizonS: number(def.horizon, 60, 'horizon', 0.001, 30 * 86400),
     hybrid: def.hybrid === true,
     calibrateOnDrift: def.calibrateOnDrift !== false,
+    promotion: promotionOf(def.promotion),
     replications,
     seed: Math.floor(number(def.seed, 1, 'seed', 0, 2 ** 32 - 1)),
     timeLimitMs: number(def.timeLimit, 10, 'time limit', 0.1, 3600) * 1000,
