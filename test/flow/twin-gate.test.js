@@ -188,8 +188,9 @@ describe('twin-gate', function () {
     gate.receive({ topic: 'approve' });
     await waitFor(() => notes.filter((n) => n.topic === 'approval-required').length === 2, 'approval for step 2', 5000);
     stopPlant();
+    // Events reach the context store within a second (writes go to the journal at once).
+    await waitFor(() => { const s = gate.context().get('twinGate'); return s && s.rollouts.length === 1 && s.rollouts[0].data.state === 'pending-approval'; }, 'state saved', 3000);
     const saved = gate.context().get('twinGate');
-    assert.equal(saved.rollouts.length, 1);
     await helper.unload();
     // The test helper cleans node context on unload (a set between unload and load did not
     // survive), so the restart is simulated one level down: a fresh Gate (what the node builds on

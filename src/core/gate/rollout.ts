@@ -430,6 +430,16 @@ export class RolloutMachine {
 
   // ---------------------------------------------------------------- status and persistence
 
+  /** The setpoint keys this rollout writes (cheap; for availability checks on every sample). */
+  get settingKeys(): string[] {
+    return this.d.keys.map((k) => k.key);
+  }
+
+  /** The availability last reported to it (null: none yet). */
+  get availabilityOk(): boolean | null {
+    return this.d.availability ? this.d.availability.ok : null;
+  }
+
   snapshot(): RolloutSnapshot {
     const d = this.d;
     const share = d.step.index >= 0 ? d.config.steps[d.step.index].share : null;
@@ -502,6 +512,13 @@ export class RolloutMachine {
       actions.push({ type: 'await-read-back', keys: keys.map((k) => k.key), deadline: p.deadline, candidateId: d.candidate.id });
       actions.push(this.notify('warning', 'restored', `rollout ${d.candidate.id} restarted during a write: reading back ${keys.length} keys before going on`));
     } else {
+      // What happened while the gate was down is not evidence it saw: the step under analysis
+      // gets a fresh window from now, so a long outage cannot promote on stale samples.
+      if ((d.state === 'observing' || d.state === 'holding') && d.step.index >= 0 && d.step.analysisAt !== null) {
+        const window = d.config.steps[d.step.index].analysisWindowMs;
+        d.step.analysisAt = Math.max(d.step.analysisAt, t + window);
+        d.samples = d.samples.filter((x) => x.time >= t);
+      }
       actions.push(this.notify('info', 'restored', `rollout ${d.candidate.id} restored in state ${d.state}`));
     }
     return actions;

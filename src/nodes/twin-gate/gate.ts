@@ -15,6 +15,7 @@ import {
   parseCommand,
   receiveCandidate,
   scoreCandidate,
+  availabilityOf,
   type AuditQuery,
   type AvailabilityEvidence,
   type Candidate,
@@ -209,8 +210,40 @@ export class Gate {
 
   /** A value of a signal: the latest value (for the envelope and rollbacks) and a read-back. */
   sample(key: string, value: unknown, now: number, extra: { quality?: SignalSeen['quality']; stale?: boolean } = {}): void {
+    const before = this.signals.get(key);
     this.signals.set(key, { value, time: now, quality: extra.quality, stale: extra.stale });
     this.each(now, (r) => r.readBack({ key, value, time: now }));
+    if (!before || before.stale !== extra.stale || before.quality !== extra.quality) this.reportAvailability(now);
+  }
+
+  /** twin-state's stale / fresh event for a signal. */
+  freshness(key: string, stale: boolean, now: number): void {
+    const seen = this.signals.get(key);
+    if (seen) seen.stale = stale;
+    else this.signals.set(key, { value: null, time: now, stale });
+    this.reportAvailability(now);
+  }
+
+  /**
+   * Tells each rollout whether its setpoint signals are usable (fresh, good, no drift on its
+   * targets); a rollout does not promote a step while they are not. Sent on change only.
+   */
+  private reportAvailability(now: number): void {
+    for (const r of this.rollouts.values()) {
+      if (r.done) continue;
+      const keys = r.settingKeys;
+      const targets = [...new Set(r.snapshot().keys.map((k) => k.target))];
+      const drifting = [...this.drifting].filter((k) => targets.some((t) => pathsOverlap(k, t)));
+      const signals = keys.map((key) => {
+        const s = this.signals.get(key);
+        return s ? { key, value: s.value, quality: s.quality ?? 'good', stale: s.stale === true } : { key, value: null };
+      });
+      const result = availabilityOf({ signals, drifting, calibrated: true }, this.settings.trust);
+      const ok = result.stale.length + result.badQuality.length + result.missing.length + result.drifting.length === 0;
+      if (r.availabilityOk === ok) continue;
+      this.carryOut(r.availability({ ok, reason: result.detail, time: now }), now);
+      this.note(ok ? 'available' : 'unavailable', { level: ok ? 'info' : 'warning', event: ok ? 'available' : 'unavailable', candidateId: r.candidateId, message: `rollout ${r.candidateId}: ${ok ? 'signals usable again' : `promotion held: ${result.detail}`}` });
+    }
   }
 
   severity(key: string, severity: unknown, now: number): void {
@@ -224,12 +257,16 @@ export class Gate {
   }
 
   alarm(type: 'anomaly' | 'drift', target: string, now: number, detail?: string): void {
-    if (type === 'drift') this.drifting.add(target);
+    if (type === 'drift') {
+      this.drifting.add(target);
+      this.reportAvailability(now);
+    }
     this.each(now, (r) => (type === 'anomaly' ? r.anomaly({ target, time: now, detail }) : r.drift({ target, time: now, detail })));
   }
 
-  driftEnded(target: string): void {
+  driftEnded(target: string, now: number): void {
     this.drifting.delete(target);
+    this.reportAvailability(now);
   }
 
   realised(target: string, kpis: unknown, now: number): void {

@@ -1,18 +1,29 @@
+import * as path from 'node:path';
 import { ConfigError, InputError, isTwinError } from '../../core/errors';
+import { candidateFromOptimizer } from '../../core/gate';
+import type { ConnectionState } from '../../core/source/connection-state';
 import { translator } from '../common/i18n';
 import { LiveStatus, Rejections } from '../common/live-status';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
-import { candidateFromOptimizer } from '../../core/gate';
+import { sourceStatus, type SourceUser, type TwinSourceNode } from '../twin-source/source-node';
 import type { SimulatorNode } from '../twin-simulator/spec';
 import { Gate, type CandidateEvidence } from './gate';
+import { newerState, WriteAheadJournal } from './journal';
 import { readInput } from './messages';
-import { simulatorEvidence } from './simulator-evidence';
+import type * as WriterModule from './opcua-writer';
 import { gateSettings, migrateGateDef, type GateSettings, type TwinGateDef } from './options';
+import { simulatorEvidence } from './simulator-evidence';
 
 const savedStateKey = 'twinGate';
-const saveEveryMs = 10000;
+/** Events are saved to the context store within this delay; writes go to the journal at once. */
+const saveDelayMs = 1000;
+
+/** node-opcua is large: only gates that write over OPC UA load the writer. */
+function writerModule(): typeof WriterModule {
+  return require('./opcua-writer') as typeof WriterModule;
+}
 
 export = function registerTwinGate(RED: NodeAPI): void {
   const t = translator(RED);
@@ -25,38 +36,93 @@ export = function registerTwinGate(RED: NodeAPI): void {
     let configError: ConfigError | undefined;
     let settings: GateSettings | undefined;
     let gate: Gate | undefined;
+    const source = def.source ? (RED.nodes.getNode(def.source) as TwinSourceNode | null) : null;
+    let sourceState: ConnectionState | undefined;
+    let writer: WriterModule.OpcuaWriter | undefined;
     try {
       settings = gateSettings(def);
       gate = new Gate(settings);
+      if (def.source) {
+        if (!source) throw new ConfigError('no source', 'the chosen twin-source is not deployed');
+        if (source.configError) throw source.configError;
+        if (!source.opcua) throw new ConfigError('not OPC UA', 'the gate writes through an OPC UA twin-source only; send MQTT writes through an mqtt out node (output 1)');
+        const nodeIds = writerModule().parseNodeIdMap(def.nodeIds ?? '');
+        if (Object.keys(nodeIds).length === 0) throw new ConfigError('no node ids', 'give the node id of each setpoint key the gate writes over OPC UA');
+        const g = gate;
+        writer = new (writerModule().OpcuaWriter)(source.opcua, nodeIds, {
+          written: (key, ok, error, time) => {
+            g.written(key, ok, error, time);
+            flush();
+          },
+          readBack: (key, value, time) => {
+            g.sample(key, value, time, { quality: 'good' });
+            flush();
+          },
+        });
+      }
     } catch (err) {
       configError = isTwinError(err) ? (err as ConfigError) : new ConfigError('bad configuration', String(err));
       node.error(configError.message);
     }
 
     const context = node.context();
+    const userDir = (RED.settings as { userDir?: string }).userDir;
+    const journal = gate && settings?.persist && userDir ? new WriteAheadJournal(path.join(userDir, 'twinloop', `gate-${node.id}.json`)) : undefined;
     let unsaved = false;
+    let saveTimer: NodeJS.Timeout | undefined;
     const save = (callback?: (err?: Error) => void): void => {
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = undefined;
       if (!gate || !settings?.persist || !unsaved) return callback?.();
       unsaved = false;
-      context.set(savedStateKey, gate.toJSON(), settings.store, callback);
+      context.set(savedStateKey, { ...gate.toJSON(), savedAt: Date.now() }, settings.store, callback);
+    };
+    /** Any event may have moved a rollout: saved within a second (the journal covers writes). */
+    const saveSoon = (): void => {
+      unsaved = true;
+      if (saveTimer || !settings?.persist) return;
+      saveTimer = setTimeout(() => save(), saveDelayMs);
+      saveTimer.unref();
     };
 
-    /** Sends what the gate produced (writes, desired values, notes), then saves if a rollout moved. */
+    /** Sends what the gate produced (writes, desired values, notes, model commands). */
     const flush = (): void => {
       if (!gate) return;
       const out = gate.takeOutbox();
+      if (out.writes.length > 0 && journal) {
+        // Write-ahead: the state that says these writes went out is on disk before they go.
+        try {
+          journal.write(gate.toJSON(), Date.now());
+          journalError = '';
+        } catch (err) {
+          // A rollback must still reach the plant, so the writes go; the status says what is at risk.
+          journalError = err instanceof Error ? err.message : String(err);
+          node.error(t('twin-gate.log.journal', { reason: journalError }));
+        }
+      }
+      if (writer) {
+        // Keys with an OPC UA node id are written (and read back) through twin-source, not output 1.
+        const w = writer;
+        out.writes = out.writes.filter((msg) => {
+          if (!w.handles(msg.topic as string)) return true;
+          w.write(msg.topic as string, msg.payload as number);
+          return false;
+        });
+      }
+      saveSoon();
       if (out.writes.length + out.desired.length + out.notes.length + out.models.length === 0) return;
       const some = (list: NodeMessage[]) => (list.length ? list : null);
       node.send([some(out.writes), some(out.desired), some(out.notes), some(out.models)] as unknown as NodeMessage[]);
-      unsaved = true;
-      save();
       status.markDirty();
     };
 
     /** Candidates whose counterfactual check is running on the simulator. */
     let checking = 0;
+    let journalError = '';
     const status = new LiveStatus(node, (): NodeStatus => {
       if (configError || !gate) return statusOf.failed(configError?.shortReason ?? 'not configured');
+      if (journalError) return statusOf.failed(t('twin-gate.status.journal'));
+      if (source && sourceState && sourceState.name !== 'connected') return sourceStatus(sourceState, t);
       if (rejections.isRecent(Date.now())) return statusOf.refused(t('twin-gate.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
       const live = [...gate.rollouts.values()];
       if (live.length === 0 && checking === 0) {
@@ -79,7 +145,13 @@ export = function registerTwinGate(RED: NodeAPI): void {
 
     if (gate && settings?.persist) {
       try {
-        const problems = gate.restore(context.get(savedStateKey, settings.store), Date.now());
+        let journaled: ReturnType<WriteAheadJournal['read']>;
+        try {
+          journaled = journal?.read();
+        } catch (err) {
+          node.warn(t('twin-gate.log.not-restored', { what: `the journal (${err instanceof Error ? err.message : String(err)})` }));
+        }
+        const problems = gate.restore(newerState(context.get(savedStateKey, settings.store), journaled), Date.now());
         if (problems.length > 0) node.warn(t('twin-gate.log.not-restored', { what: problems.join(', ') }));
       } catch (err) {
         node.warn(t('twin-gate.log.not-restored', { what: err instanceof Error ? err.message : String(err) }));
@@ -123,6 +195,9 @@ export = function registerTwinGate(RED: NodeAPI): void {
             await receiveCandidate(gate, settings, candidateFromOptimizer(input.topic, input.answer, settings.mapping, { id, modelRevision }), {}, input.topic);
             break;
           }
+          case 'freshness':
+            gate.freshness(input.key, input.stale, now);
+            break;
           case 'shadow':
             gate.shadow(input.payload);
             break;
@@ -145,7 +220,7 @@ export = function registerTwinGate(RED: NodeAPI): void {
             gate.alarm(input.type, input.target, now, input.detail);
             break;
           case 'drift-end':
-            gate.driftEnded(input.target);
+            gate.driftEnded(input.target, now);
             break;
           case 'realised':
             gate.realised(input.target, input.kpis, now);
@@ -182,12 +257,20 @@ export = function registerTwinGate(RED: NodeAPI): void {
         }, settings.tickMs)
       : undefined;
     ticker?.unref();
-    const saver = setInterval(() => save(), saveEveryMs);
-    saver.unref();
 
-    node.on('close', (_removed, done) => {
+    const sourceUser: SourceUser = {
+      onSourceState: (state) => {
+        sourceState = state;
+        status.markDirty();
+      },
+    };
+    if (writer && source) source.register(sourceUser);
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      writer?.close();
+      if (removed) journal?.remove();
+      source?.deregister(sourceUser);
       if (ticker) clearInterval(ticker);
-      clearInterval(saver);
       status.dispose();
       unsaved = true;
       save(() => done());

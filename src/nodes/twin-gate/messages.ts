@@ -22,6 +22,7 @@ export type GateInput =
   | { kind: 'batch' }
   | { kind: 'optimizer-answer'; topic: string; answer: unknown }
   | { kind: 'shadow'; payload: unknown }
+  | { kind: 'freshness'; key: string; stale: boolean }
   | { kind: 'ignore' };
 
 const QUALITIES = ['good', 'uncertain', 'bad'];
@@ -107,6 +108,13 @@ export function readInput(msg: NodeMessage): GateInput {
       return { kind: 'batch' };
     case 'shadow':
       return { kind: 'shadow', payload };
+    case 'stale':
+    case 'fresh': {
+      // twin-state's second output: {type, key, ageMs?}
+      const key = p ? keyOf(p) : undefined;
+      if (!key) throw new InputError('bad freshness', `a ${topic} event needs payload.key`, topic);
+      return { kind: 'freshness', key, stale: topic === 'stale' };
+    }
     // twin-simulator's other events, when its events output is wired here for the shadow samples.
     case 'model-adopted':
     case 'model-discarded':
