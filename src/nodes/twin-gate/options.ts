@@ -47,6 +47,10 @@ export interface TwinGateDef extends NodeDef {
   counterfactual?: string;
   /** JSON text: model promotion {shadowWindowMs, minSamples, margin, maxExtensions}. */
   promotion?: string;
+  /** twin-source (OPC UA) the gate writes through. */
+  source?: string;
+  /** JSON text: setpoint key -> OPC UA node id. */
+  nodeIds?: string;
 }
 
 export interface GateSettings {
