@@ -125,6 +125,28 @@ describe('twin-gate', function () {
     assert.match(notes[rollbackAt].payload.message, /analysis/);
   });
 
+  it('holds promotion while a setpoint signal is stale, and goes on when it is fresh again', async function () {
+    await load(gateFlow());
+    const [writes, notes] = ['writes', 'notes'].map(collect);
+    const gate = helper.getNode('gate');
+    const speeds = seedSpeeds(gate, 100);
+    stopPlant = plant(gate, writes, speeds, () => 1);
+    gate.receive({ topic: 'candidate', payload: { ...candidate('c-stale', 120), evidence: goodEvidence } });
+    await waitFor(() => writes.length === 1, 'the step-1 write');
+    // twin-state reports the third machine's speed signal stale (its second output).
+    gate.receive({ topic: 'stale', payload: { type: 'stale', key: 'line1/m3/speedSetpoint', ageMs: 60000 } });
+    await waitFor(() => notes.some((n) => n.topic === 'hold'), 'a hold', 5000);
+    const unavailable = notes.find((n) => n.topic === 'unavailable').payload;
+    assert.match(unavailable.message, /stale: line1\/m3\/speedSetpoint/);
+    assert.match(notes.find((n) => n.topic === 'hold').payload.message, /signals not available/);
+    await new Promise((r) => setTimeout(r, 600)); // several analysis windows
+    assert.equal(writes.length, 1, 'no promotion while the signal is stale');
+    gate.receive({ topic: 'fresh', payload: { type: 'fresh', key: 'line1/m3/speedSetpoint' } });
+    await waitFor(() => notes.some((n) => n.topic === 'completed'), 'completed once fresh', 10000);
+    assert.ok(notes.some((n) => n.topic === 'available'));
+    assert.equal(writes.length, 3);
+  });
+
   it('asks a person for a marginal candidate and goes on when approved', async function () {
     await load(gateFlow());
     const [writes, notes] = ['writes', 'notes'].map(collect);
@@ -169,11 +191,24 @@ describe('twin-gate', function () {
     gate.receive({ topic: 'approve' }); // nothing running
     gate.receive({ topic: 'what', payload: { x: 1 } });
     gate.receive({ topic: 'audit', payload: { colour: 'red' } });
-    await waitFor(() => caught.length === 4, 'four refusals');
+    gate.receive({ topic: 'stale', payload: 42 });
+    gate.receive({ topic: 'shadow', payload: { revision: 7 } });
+    gate.receive({ topic: 'optimise', payload: { best: { point: { 'line.X.servers': 2 }, kpis: {} } } });
+    gate.receive({ topic: 'candidate', payload: JSON.parse('{"id": "p", "kind": "setpoints", "__proto__": {"x": 1}, "targets": ["line1/m1"], "setpoints": {"line1/m1/speedSetpoint": 110}, "predicted": {"kpis": {"throughput": 1}}}') });
+    await waitFor(() => caught.length === 8, 'eight refusals');
     assert.match(caught[0].error.message, /command.action must be one of/);
     assert.match(caught[1].error.message, /no rollout is running/);
     assert.match(caught[2].error.message, /does not know what to do/);
     assert.match(caught[3].error.message, /unknown audit query field/);
+    assert.match(caught[4].error.message, /needs payload.key/);
+    assert.match(caught[5].error.message, /shadow samples need/);
+    assert.match(caught[6].error.message, /setpoint map does not name "line.X.servers"/);
+    assert.ok(caught[7].error.message.length > 0);
+    // Still working: a good candidate after the garbage rolls out.
+    const notes = collect('notes');
+    seedSpeeds(gate, 100);
+    gate.receive({ topic: 'candidate', payload: { ...candidate('after-garbage', 110), evidence: goodEvidence } });
+    await waitFor(() => notes.some((n) => n.topic === 'verdict' && n.payload.candidateId === 'after-garbage'), 'a verdict');
   });
 
   it('goes on with a rollout after a restart in the middle of it', async function () {
