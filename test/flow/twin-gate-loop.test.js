@@ -121,6 +121,27 @@ describe('twin-gate in the loop', function () {
     assert.match(part(notes2.find((n) => n.topic === 'verdict').payload, 'counterfactual').detail, /not deployed/);
   });
 
+  it('counts an uncalibrated physics twin against availability', async function () {
+    const physics = {
+      states: { T: { signal: 'line1/oven/temperature', unit: 'degC', initial: 20 } },
+      inputs: { P: { signal: 'line1/oven/heaterPower', unit: 'kW', value: 2 } },
+      parameters: { k: { value: 0.05, unit: 'kW/K' }, C: { value: 50, unit: 'kJ/K' }, T_amb: { value: 20, unit: 'degC' } },
+      equations: ['dT/dt = (P - k*(T - T_amb)) / C'],
+    };
+    const flow = loopFlow({ approval: 'none', simulator: 'oven', counterfactual: '', envelope: JSON.stringify({ 'line1/oven/heaterPower': { min: 0, max: 5 } }) });
+    flow.push({ id: 'oven', type: 'twin-simulator', z: 'tab', persist: false, physics: JSON.stringify(physics), horizon: 60, wires: [[], [], []] });
+    await load(flow);
+    const [notes, caught] = ['notes', 'caught'].map(collect);
+    const gate = helper.getNode('gate');
+    gate.receive({ payload: { key: 'line1/oven/heaterPower', value: 2, quality: 'good' } });
+    gate.receive({ topic: 'candidate', payload: { id: 'hot', kind: 'setpoints', targets: ['line1/oven'], setpoints: { 'line1/oven/heaterPower': 2.5 }, predicted: { kpis: { T: 60 } } } });
+    await waitFor(() => notes.some((n) => n.topic === 'verdict'), 'verdict');
+    const availability = part(notes.find((n) => n.topic === 'verdict').payload, 'availability');
+    assert.match(availability.detail, /model not calibrated/);
+    assert.ok(availability.value <= 0.5, `availability ${availability.value}`);
+    await waitFor(() => caught.length === 1, 'refused: no pass without a calibrated model and a counterfactual');
+  });
+
   it('refuses optimizer answers it cannot write whole, catchably', async function () {
     await load(loopFlow());
     const [caught, writes] = ['caught', 'writes'].map(collect);

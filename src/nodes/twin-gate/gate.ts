@@ -81,6 +81,8 @@ export class Gate {
   lastEnded: { id: string; state: string } | undefined;
   outbox: Outbox = { writes: [], desired: [], notes: [], models: [] };
   readonly promotions: Promotions;
+  /** Whether the twin's model is calibrated (the chosen simulator's answer); undefined: not known. */
+  calibrated: () => boolean | undefined = () => undefined;
 
   constructor(private readonly settings: GateSettings) {
     this.promotions = new Promotions({ ...settings.promotion, approval: settings.approval === 'every-step' }, () => this.sink, {
@@ -198,9 +200,10 @@ export class Gate {
             return s ? { key, value: s.value, quality: s.quality ?? 'good', stale: s.stale === true } : { key, value: null };
           }),
           drifting,
+          calibrated: this.calibrated(),
         };
       } else {
-        availability = { summary: this.summary, drifting };
+        availability = { summary: this.summary, drifting, calibrated: this.calibrated() };
       }
     }
     return { fidelity, availability, counterfactual: given.counterfactual };

@@ -42,6 +42,12 @@ export = function registerTwinGate(RED: NodeAPI): void {
     try {
       settings = gateSettings(def);
       gate = new Gate(settings);
+      const simulatorId = settings.simulator;
+      // A physics model counts as calibrated once it has been fitted to the plant (line models are not fitted).
+      gate.calibrated = () => {
+        const runtime = simulatorId ? (RED.nodes.getNode(simulatorId) as SimulatorNode | null)?.simulator : undefined;
+        return runtime?.sim.physics ? runtime.lastCalibration !== undefined : undefined;
+      };
       if (def.source) {
         if (!source) throw new ConfigError('no source', 'the chosen twin-source is not deployed');
         if (source.configError) throw source.configError;
