@@ -241,3 +241,66 @@ describe('twin-gate: model promotion (shadow, then swap)', function () {
     await waitFor(() => models.length === 1, 'still swaps', 5000);
   });
 });
+
+describe('twin-gate: events of the other nodes', function () {
+  this.timeout(20000);
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+  const key = 'line1/oven1/heaterPower';
+  const flow = (settings = {}) => [
+    { id: 'tab', type: 'tab', label: 'test' },
+    { id: 'gate', type: 'twin-gate', z: 'tab', persist: false, approval: 'marginal', envelope: JSON.stringify({ [key]: { min: 0, max: 10 } }), rollout: JSON.stringify({ steps: [{ share: 1, minDurationMs: 5000, analysisWindowMs: 5000 }], minSamples: 1 }), ...settings, wires: [['writes'], [], ['notes'], []] },
+    { id: 'writes', type: 'helper', z: 'tab' },
+    { id: 'notes', type: 'helper', z: 'tab' },
+    { id: 'catch', type: 'catch', z: 'tab', scope: ['gate'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+  const cf = { ok: true, value: 1, scenarios: 3, kpis: [{ name: 'T', pass: true }], reasons: [] };
+  const candidate = (id) => ({ topic: 'candidate', payload: { id, kind: 'setpoints', targets: ['line1/oven1'], setpoints: { [key]: 3 }, predicted: { kpis: { T: 80 } }, evidence: { fidelity: [{ key, error: 0.01 }], counterfactual: cf } } });
+  const availabilityOf = (notes, id) => notes.find((n) => n.topic === 'verdict' && n.payload.candidateId === id).payload.parts.find((p) => p.name === 'availability');
+
+  it('lowers availability after a drift until the twin is refitted, or the drift hold has passed', async function () {
+    await load(flow({ driftHold: 0.01 })); // 600 ms
+    const [notes] = ['notes'].map(collect);
+    const gate = helper.getNode('gate');
+    gate.receive({ payload: { key, value: 2, quality: 'good' } });
+    gate.receive({ topic: 'drift', payload: { asset: 'line1/oven1', signal: 'temperature', key: 'line1/oven1/temperature' } });
+    gate.receive(candidate('a'));
+    await waitFor(() => notes.some((n) => n.topic === 'verdict'), 'verdict a');
+    assert.match(availabilityOf(notes, 'a').detail, /drift on line1\/oven1\/temperature/);
+    gate.receive({ topic: 'abort', payload: { candidateId: 'a' } });
+    gate.receive({ topic: 'calibrated', payload: { applied: true, rmseBefore: 2, rmseAfter: 0.5 } });
+    gate.receive(candidate('b'));
+    await waitFor(() => notes.some((n) => n.topic === 'verdict' && n.payload.candidateId === 'b'), 'verdict b');
+    assert.doesNotMatch(availabilityOf(notes, 'b').detail, /drift/);
+    gate.receive({ topic: 'abort', payload: { candidateId: 'b' } });
+    gate.receive({ topic: 'drift', payload: { key: 'line1/oven1/temperature' } });
+    await new Promise((r) => setTimeout(r, 800)); // the drift hold passes
+    gate.receive(candidate('c'));
+    await waitFor(() => notes.some((n) => n.topic === 'verdict' && n.payload.candidateId === 'c'), 'verdict c');
+    assert.doesNotMatch(availabilityOf(notes, 'c').detail, /drift/);
+  });
+
+  it('rolls back on an asset anomaly of an exposed asset, and ignores the watchdog and model events', async function () {
+    await load(flow());
+    const [notes, caught, writes] = ['notes', 'caught', 'writes'].map(collect);
+    const gate = helper.getNode('gate');
+    gate.receive({ payload: { key, value: 2, quality: 'good' } });
+    gate.receive(candidate('d'));
+    await waitFor(() => notes.some((n) => n.topic === 'approval-required') || writes.length > 0, 'approval or write');
+    if (writes.length === 0) gate.receive({ topic: 'approve' });
+    await waitFor(() => writes.length === 1, 'the write');
+    gate.receive({ topic: key, payload: 3 }); // read-back
+    for (const topic of ['unknown-signal', 'missing-signal', 'unit-changed', 'configuration-value', 'configuration/changed', 'asset-anomaly-end', 'model-discarded']) gate.receive({ topic, payload: { key: 'x/y', asset: 'x' } });
+    gate.receive({ topic: 'asset-anomaly-start', payload: { asset: 'line1/oven1', time: Date.now(), attribution: { 'line1/oven1/temperature': 0.9 } } });
+    await waitFor(() => writes.length === 2, 'the rollback write', 5000);
+    gate.receive({ topic: key, payload: 2 }); // its read-back
+    await waitFor(() => notes.some((n) => n.topic === 'rolled-back'), 'rolled back', 5000);
+    assert.equal(writes[1].payload, 2);
+    assert.equal(writes[1].purpose, 'rollback');
+    assert.equal(caught.length, 0, caught[0] && caught[0].error.message);
+  });
+});

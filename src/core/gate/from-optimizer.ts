@@ -26,6 +26,12 @@ export interface OptimizerMeta {
   id: string;
   /** Revision of the twin model the optimizer used, when known. */
   modelRevision?: string | null;
+  /**
+   * The KPIs the plant reports per target (the rollout's and the counterfactual's KPIs). The
+   * prediction keeps only these: a step analysis waits for every predicted KPI, and an optimizer
+   * answer predicts all of the twin's (line totals, other stations) which no target reports.
+   */
+  measured?: string[];
 }
 
 const SCHEDULE_TOPICS = ['schedule', 'reschedule', 'rul-low', 'flowshop'];
@@ -111,6 +117,10 @@ function fromSetpoints(payload: Record<string, unknown>, mapping: OptimizerMappi
     if (hasOwn(setpoints, key) && !targets.includes(t)) targets.push(t);
   }
   const kpis = finiteKpis(best.kpis);
+  if (meta.measured && meta.measured.length > 0) {
+    for (const k of Object.keys(kpis)) if (!meta.measured.includes(k)) delete kpis[k];
+    if (Object.keys(kpis).length === 0) throw new InputError('no measured KPI', `the optimizer's answer predicts none of the KPIs the plant reports (${meta.measured.join(', ')})`, 'optimise');
+  }
   const predicted: Record<string, unknown> = { kpis };
   const confirmation = isRecord(payload.confirmation) ? payload.confirmation : undefined;
   if (confirmation && isRecord(confirmation.comparison)) {

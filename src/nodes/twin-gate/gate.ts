@@ -73,7 +73,8 @@ export class Gate {
   readonly rollouts = new Map<string, RolloutMachine>();
   private readonly signals = new Map<string, SignalSeen>();
   private readonly severities = new Map<string, { severity: 'ok' | 'warning' | 'alarm'; time: number }>();
-  private readonly drifting = new Set<string>();
+  /** Targets with drift, and since when: a mark holds until drift-end, a refit, or driftHoldMs. */
+  private readonly driftMarks = new Map<string, number>();
   private summary: { signals: number; fresh: number; badQuality: number } | undefined;
   private lastWriteTimes: Record<string, number> = {};
   private waitingEvidence: Record<string, CandidateEvidence> = {};
@@ -145,7 +146,7 @@ export class Gate {
   }
 
   private score(received: Received, evidence: CandidateEvidence, now: number): TrustResult {
-    const trust = scoreCandidate(received, this.evidenceFor(received.candidate, evidence), { now, audit: this.sink, options: this.settings.trust });
+    const trust = scoreCandidate(received, this.evidenceFor(received.candidate, evidence, now), { now, audit: this.sink, options: this.settings.trust });
     this.note('verdict', { candidateId: received.candidate.id, verdict: trust.verdict, score: trust.score, passAt: trust.passAt, marginalAt: trust.marginalAt, parts: trust.parts, reasons: trust.reasons });
     return trust;
   }
@@ -184,14 +185,14 @@ export class Gate {
   }
 
   /** The trust evidence: what came with the candidate, completed by what the node has seen. */
-  private evidenceFor(candidate: Candidate, given: CandidateEvidence): Omit<CandidateEvidence, never> {
+  private evidenceFor(candidate: Candidate, given: CandidateEvidence, now: number): Omit<CandidateEvidence, never> {
     const keys = candidate.setpoints ? Object.keys(candidate.setpoints) : candidate.targets.map((t) => `${t}/schedule`);
     const involved = (key: string): boolean => candidate.targets.some((t) => isAtOrBelow(key, t));
     const fidelity: FidelitySignal[] = [...(given.fidelity ?? [])];
     for (const [key, s] of this.severities) if (involved(key) && !fidelity.some((f) => f.key === key)) fidelity.push({ key, severity: s.severity });
     let availability = given.availability;
     if (availability === undefined) {
-      const drifting = [...this.drifting].filter((k) => candidate.targets.some((t) => pathsOverlap(k, t)));
+      const drifting = this.drifting(now).filter((k) => candidate.targets.some((t) => pathsOverlap(k, t)));
       const seen = keys.filter((k) => this.signals.has(k));
       if (seen.length > 0 || this.summary === undefined) {
         availability = {
@@ -236,7 +237,7 @@ export class Gate {
       if (r.done) continue;
       const keys = r.settingKeys;
       const targets = [...new Set(r.snapshot().keys.map((k) => k.target))];
-      const drifting = [...this.drifting].filter((k) => targets.some((t) => pathsOverlap(k, t)));
+      const drifting = this.drifting(now).filter((k) => targets.some((t) => pathsOverlap(k, t)));
       const signals = keys.map((key) => {
         const s = this.signals.get(key);
         return s ? { key, value: s.value, quality: s.quality ?? 'good', stale: s.stale === true } : { key, value: null };
@@ -261,14 +262,26 @@ export class Gate {
 
   alarm(type: 'anomaly' | 'drift', target: string, now: number, detail?: string): void {
     if (type === 'drift') {
-      this.drifting.add(target);
+      this.driftMarks.set(target, now);
       this.reportAvailability(now);
     }
     this.each(now, (r) => (type === 'anomaly' ? r.anomaly({ target, time: now, detail }) : r.drift({ target, time: now, detail })));
   }
 
+  /** Targets whose drift mark is still on at `now`. */
+  private drifting(now: number): string[] {
+    return [...this.driftMarks].filter(([, since]) => now - since < this.settings.driftHoldMs).map(([target]) => target);
+  }
+
+  /** The twin was refitted (calibration applied, model adopted): its drift marks no longer hold. */
+  refitted(now: number): void {
+    if (this.driftMarks.size === 0) return;
+    this.driftMarks.clear();
+    this.reportAvailability(now);
+  }
+
   driftEnded(target: string, now: number): void {
-    this.drifting.delete(target);
+    this.driftMarks.delete(target);
     this.reportAvailability(now);
   }
 
@@ -287,6 +300,9 @@ export class Gate {
 
   tick(now: number): void {
     this.each(now, (r) => r.tick(now));
+    const expired = [...this.driftMarks].filter(([, since]) => now - since >= this.settings.driftHoldMs);
+    for (const [target] of expired) this.driftMarks.delete(target);
+    if (expired.length > 0) this.reportAvailability(now);
     this.promotions.tick(now);
   }
 

@@ -198,9 +198,13 @@ export = function registerTwinGate(RED: NodeAPI): void {
           case 'optimizer-answer': {
             const id = `${input.topic}-${typeof msg._msgid === 'string' ? msg._msgid : now.toString(36)}`;
             const modelRevision = typeof msg.modelRevision === 'string' || typeof msg.modelRevision === 'number' ? String(msg.modelRevision) : null;
-            await receiveCandidate(gate, settings, candidateFromOptimizer(input.topic, input.answer, settings.mapping, { id, modelRevision }), {}, input.topic);
+            const measured = [...Object.keys(settings.resolved.kpis ?? {}), ...Object.keys(settings.check?.goals ?? {}), ...Object.keys(settings.check?.constraints ?? {})];
+            await receiveCandidate(gate, settings, candidateFromOptimizer(input.topic, input.answer, settings.mapping, { id, modelRevision, measured }), {}, input.topic);
             break;
           }
+          case 'refitted':
+            gate.refitted(now);
+            break;
           case 'freshness':
             gate.freshness(input.key, input.stale, now);
             break;

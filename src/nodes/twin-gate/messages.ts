@@ -23,6 +23,7 @@ export type GateInput =
   | { kind: 'optimizer-answer'; topic: string; answer: unknown }
   | { kind: 'shadow'; payload: unknown }
   | { kind: 'freshness'; key: string; stale: boolean }
+  | { kind: 'refitted' }
   | { kind: 'ignore' };
 
 const QUALITIES = ['good', 'uncertain', 'bad'];
@@ -93,8 +94,20 @@ export function readInput(msg: NodeMessage): GateInput {
       const target = p ? keyOf(p) : undefined;
       return target ? { kind: 'drift-end', target } : { kind: 'ignore' };
     }
+    case 'asset-anomaly-start': {
+      // twin-deviation's per-asset (multivariate) anomaly: the asset is the target.
+      const asset = p && typeof p.asset === 'string' && p.asset ? p.asset : undefined;
+      if (!asset) throw new InputError('bad alarm', 'an asset-anomaly-start event needs payload.asset', topic);
+      return { kind: 'alarm', type: 'anomaly', target: asset, detail: 'asset anomaly' };
+    }
     case 'anomaly-end':
+    case 'asset-anomaly-end':
     case 'drift-warning':
+    // twin-state's watchdog events: about the model's coverage, not evidence about a decision.
+    case 'unknown-signal':
+    case 'missing-signal':
+    case 'unit-changed':
+    case 'configuration-value':
       return { kind: 'ignore' };
     case 'realised': {
       if (!p || typeof p.target !== 'string' || !p.target) throw new InputError('bad realised', 'realised KPIs need msg.payload = {target, kpis: {name: number}}', 'realised');
@@ -116,9 +129,12 @@ export function readInput(msg: NodeMessage): GateInput {
       return { kind: 'freshness', key, stale: topic === 'stale' };
     }
     // twin-simulator's other events, when its events output is wired here for the shadow samples.
+    // A refitted twin is trusted again: drift marks are cleared by an applied calibration or an adopted model.
     case 'model-adopted':
-    case 'model-discarded':
+      return { kind: 'refitted' };
     case 'calibrated':
+      return p && p.applied === true ? { kind: 'refitted' } : { kind: 'ignore' };
+    case 'model-discarded':
     case 'trained':
       return { kind: 'ignore' };
     case 'snapshot':
@@ -128,6 +144,7 @@ export function readInput(msg: NodeMessage): GateInput {
       return { kind: 'samples', samples: out.filter((s): s is NonNullable<typeof s> => s !== undefined) };
     }
   }
+  if (topic.startsWith('configuration/')) return { kind: 'ignore' }; // twin-state: a model change
   if (isOptimizerAnswer(topic, payload)) return { kind: 'optimizer-answer', topic, answer: payload };
   if ((COMMAND_ACTIONS as readonly string[]).includes(topic.toLowerCase())) {
     const command = p ? { ...p, action: topic.toLowerCase() as CommandAction } : { action: topic.toLowerCase() };

@@ -51,6 +51,8 @@ export interface TwinGateDef extends NodeDef {
   source?: string;
   /** JSON text: setpoint key -> OPC UA node id. */
   nodeIds?: string;
+  /** Minutes a drift lowers availability without a drift-end or a refit (default 30). */
+  driftHold?: string | number;
 }
 
 export interface GateSettings {
@@ -67,6 +69,8 @@ export interface GateSettings {
   simulator: string | undefined;
   check: SimulatorCheckConfig | undefined;
   promotion: Omit<ModelPromotionOptions, 'approval'>;
+  /** How long a drift mark lowers availability without a drift-end or a refit. */
+  driftHoldMs: number;
 }
 
 export const currentConfigVersion = 1;
@@ -118,7 +122,9 @@ export function gateSettings(def: TwinGateDef): GateSettings {
   const promotion = promotionSettings(json(def.promotion, 'model promotion settings'));
   timings.push(promotion.shadowWindowMs);
   const tickMs = Math.max(10, Math.min(1000, Math.floor(Math.min(...timings) / 4)));
-  return { envelope, rollout, resolved, approval, trust, persist: def.persist !== false, store: def.store ? def.store : undefined, tickMs, mapping, simulator, check, promotion };
+  const driftHoldMin = def.driftHold === undefined || def.driftHold === '' ? 30 : Number(def.driftHold);
+  if (!Number.isFinite(driftHoldMin) || driftHoldMin <= 0) throw new ConfigError('bad drift hold', `drift hold must be a number of minutes > 0, got "${String(def.driftHold)}"`);
+  return { envelope, rollout, resolved, approval, trust, persist: def.persist !== false, store: def.store ? def.store : undefined, tickMs, mapping, simulator, check, promotion, driftHoldMs: driftHoldMin * 60000 };
 }
 
 /** Model promotion: a 10 min shadow window by default; the core fills in and checks the rest. */

@@ -67,6 +67,14 @@ describe('gate: optimizer answers as candidates', function () {
     assert.equal(isOptimizerAnswer('candidate', { best: {} }), false);
   });
 
+  it('keeps only the KPIs the plant reports when told which', () => {
+    const answer = { best: { point: { 'line.B.servers': 2 }, objectives: { e: 1 }, feasible: true, kpis: { line_leadTimeMean: 30, line_throughput: 0.1, line_A_working: 0.5 } }, front: [], progress: {} };
+    const c = candidateFromOptimizer('optimise', answer, mapping, { id: 'm', measured: ['line_leadTimeMean', 'other'] });
+    assert.deepEqual(c.predicted.kpis, { line_leadTimeMean: 30 });
+    assert.equal(Object.keys(candidateFromOptimizer('optimise', answer, mapping, { id: 'm' }).predicted.kpis).length, 3);
+    assert.throws(() => candidateFromOptimizer('optimise', answer, mapping, { id: 'm', measured: ['nothing'] }), (e) => e instanceof InputError && e.shortReason === 'no measured KPI');
+  });
+
   it('gives each machine of a real job-shop schedule its own part, in start order, with the gap', () => {
     const problem = { jobs: [[{ machine: 0, duration: 3 }, { machine: 1, duration: 2 }, { machine: 2, duration: 2 }], [{ machine: 0, duration: 2 }, { machine: 2, duration: 1 }, { machine: 1, duration: 4 }], [{ machine: 1, duration: 4 }, { machine: 2, duration: 3 }]] };
     const result = solveJobShop(problem, { timeLimitMs: 1000, seed: 1 });
