@@ -1,5 +1,5 @@
 'use strict';
-// The optimizer's and the gate's example flows (examples/09–11), loaded as they ship: every node deploys without an
+// The optimizer's and the gate's example flows (examples/09–12), loaded as they ship: every node deploys without an
 // error, and pressing their inject buttons gives real, sensible answers. Debug nodes become helper
 // nodes with the same id; nothing is persisted.
 const assert = require('node:assert/strict');
@@ -166,5 +166,138 @@ describe('example 11: the trust gate', function () {
     gate.receive(injected('g11-audit'));
     await waitFor(() => notes.some((m) => m.topic === 'audit'), 'the audit answer');
     assert.deepEqual(errorsOf('g11-gate'), []);
+  });
+});
+
+describe('example 12: the closed loop with the trust gate', function () {
+  this.timeout(120000);
+  const CLOSED_LOOP = '12 - Closed loop with the trust gate.json';
+  const PRESS1 = 'line1/press1/servers';
+  const PRESS2 = 'line1/press2/servers';
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  // The example ships at a pace a person can watch (a plant report a second, 10 s per rollout
+  // step); the test runs the same flow faster: 20 plant reports a second, 300 ms per step.
+  const faster = (flow) => {
+    Object.assign(flow.find((n) => n.id === 'ex12-tick'), { repeat: '0.05', once: true, onceDelay: 0.1 });
+    const gate = flow.find((n) => n.id === 'ex12-gate');
+    const rollout = JSON.parse(gate.rollout);
+    for (const step of rollout.steps) Object.assign(step, { minDurationMs: 300, analysisWindowMs: 300 });
+    gate.rollout = JSON.stringify(rollout);
+  };
+  /** The die sets the plant runs now (its flow context, set by the gate's writes), as plain JSON. */
+  const plantSettings = () => JSON.parse(JSON.stringify(helper.getNode('ex12-plant').context().flow.get('settings') ?? null));
+  const part = (verdict, name) => verdict.parts.find((p) => p.name === name);
+  /** No node logged an error or showed a red status since it was deployed. */
+  const healthy = (flow) => {
+    for (const n of flow.filter((x) => x.type !== 'tab' && x.type !== 'helper')) {
+      assert.deepEqual(errorsOf(n.id), [], `${n.id} reported an error`);
+      const node = helper.getNode(n.id);
+      const red = node.status.getCalls().filter((c) => c.thisValue === node && c.args[0] && c.args[0].fill === 'red').map((c) => c.args[0].text);
+      assert.deepEqual(red, [], `${n.id} showed a red status`);
+    }
+  };
+
+  /**
+   * Deploys the example, waits until the twin knows today's settings (and, with `learned`, until the
+   * deviation detector has learned press 1's normal cycle time) and presses re-optimise; approves a
+   * marginal verdict.
+   */
+  async function optimiseAndApprove({ learned = false } = {}) {
+    const flow = await deploy(CLOSED_LOOP, (f) => {
+      faster(f);
+      // The detector's scores, for the test only (the example leaves that output unwired).
+      f.find((n) => n.id === 'ex12-deviation').wires[0] = ['scores'];
+      f.push({ id: 'scores', type: 'helper', z: 'tab', wires: [] });
+    });
+    const notes = collect('ex12-notes');
+    const writes = collect('ex12-writes');
+    const answers = collect('ex12-answer');
+    const scores = collect('scores');
+    const today = () => helper.getNode('ex12-today').context().get('today') || {};
+    await waitFor(() => today()['line.Press1.servers'] === 3 && today()['line.Press2.servers'] === 3, 'today\'s settings in the twin', 10000);
+    const scored = () => scores.filter((m) => m.payload.signal === 'cycleTime' && m.payload.asset === 'line1/press1' && !m.payload.learning).length;
+    if (learned) await waitFor(() => scored() >= 60, 'the deviation detector past its warm-up', 20000);
+
+    press('ex12-reoptimise');
+    await waitFor(() => notes.some((n) => n.topic === 'verdict'), 'the gate\'s verdict', 60000);
+    const verdict = notes.find((n) => n.topic === 'verdict').payload;
+    assert.equal(answers.length, 1);
+    const answer = answers[0].payload;
+    assert.deepEqual(answer.best.point, { 'line.Press1.servers': 2, 'line.Press2.servers': 2 }, 'one die set fewer on each press');
+    assert.ok(answer.best.feasible);
+    const energy = answer.confirmation.comparison.line_energyPerGoodPartKwh;
+    assert.ok(energy.significant && energy.relative < -0.15, `energy per part ${energy.base} -> ${energy.alt} kWh`);
+    assert.ok(answer.confirmation.comparison.line_leadTimeMean.alt <= 300, 'the lead time stays within 5 min');
+    assert.match(verdict.candidateId, /^optimise-/);
+    const cf = part(verdict, 'counterfactual');
+    assert.ok(cf.value > 0, `the counterfactual check ran on the simulator: ${cf.detail}`);
+    assert.equal(cf.value, 1, cf.detail);
+    assert.equal(part(verdict, 'availability').value, 1, part(verdict, 'availability').detail);
+    assert.notEqual(verdict.verdict, 'fail', JSON.stringify(verdict.reasons));
+    if (verdict.verdict === 'marginal') {
+      await waitFor(() => notes.some((n) => n.topic === 'approval-required'), 'the approval request');
+      assert.equal(writes.length, 0, 'nothing written before the approval');
+      press('ex12-approve');
+    }
+    return { flow, notes, writes, candidateId: verdict.candidateId };
+  }
+
+  it('re-optimises on the twin, checks the candidate on the simulator and rolls it out press 1 first, then press 2', async function () {
+    const { flow, notes, writes, candidateId } = await optimiseAndApprove();
+    await waitFor(() => notes.some((n) => ['completed', 'rolled-back', 'failed'].includes(n.topic)), 'the end of the rollout', 60000);
+    const end = notes.find((n) => ['completed', 'rolled-back', 'failed'].includes(n.topic));
+    assert.equal(end.topic, 'completed', end.payload.message);
+    assert.equal(end.payload.candidateId, candidateId);
+    assert.deepEqual(writes.map((w) => [w.topic, w.payload, w.purpose]), [[PRESS1, 2, 'apply'], [PRESS2, 2, 'apply']], 'press 1 first (50 %), then press 2 (100 %)');
+    const steps = notes.filter((n) => n.topic === 'step').map((n) => n.payload.message);
+    assert.equal(steps.length, 2);
+    assert.match(steps[0], /step 1 of 2 \(50 %, 1 of 2 targets\)/);
+    assert.match(steps[1], /step 2 of 2 \(100 %, 2 of 2 targets\)/);
+    assert.deepEqual(end.payload.evidence.lastGood, { [PRESS1]: 2, [PRESS2]: 2 });
+    assert.equal(end.payload.evidence.lastAnalysis.outcome, 'promote');
+    assert.deepEqual(plantSettings(), { [PRESS1]: 2, [PRESS2]: 2 }, 'the plant runs the new settings');
+    assert.ok(!notes.some((n) => n.topic === 'rollback' || n.topic === 'hold'), 'no hold, no rollback');
+    press('ex12-audit');
+    await waitFor(() => notes.some((n) => n.topic === 'audit'), 'the audit trail');
+    const audit = notes.find((n) => n.topic === 'audit').payload.trim().split('\n').map((line) => JSON.parse(line));
+    for (const type of ['received', 'scored', 'approved', 'completed']) assert.ok(audit.some((e) => e.type === type && e.candidateId === candidateId), `audit entry ${type}`);
+    healthy(flow);
+  });
+
+  it('rolls back when press 1 departs from the prediction after a fault, and takes candidates again once the tools are repaired', async function () {
+    const { flow, notes, writes, candidateId } = await optimiseAndApprove({ learned: true });
+    const alarms = collect('ex12-anomalies');
+    await waitFor(() => writes.length >= 1, 'the first write');
+    assert.deepEqual([writes[0].topic, writes[0].payload, writes[0].purpose], [PRESS1, 2, 'apply']);
+    press('ex12-fault');
+    await waitFor(() => alarms.some((m) => ['drift', 'anomaly-start'].includes(m.topic) && m.payload.key === 'line1/press1/cycleTime'), 'drift or an anomaly on press 1\'s cycle time');
+    await waitFor(() => notes.some((n) => ['completed', 'rolled-back', 'failed'].includes(n.topic)), 'the end of the rollout', 60000);
+    const end = notes.find((n) => ['completed', 'rolled-back', 'failed'].includes(n.topic));
+    assert.equal(end.topic, 'rolled-back', end.payload.message);
+    assert.equal(end.payload.candidateId, candidateId);
+    assert.match(end.payload.message, /press1|departs from the prediction/);
+    assert.ok(notes.some((n) => n.topic === 'rollback'), 'the rollback was announced');
+    const applied = writes.filter((w) => w.purpose === 'apply').map((w) => w.topic);
+    const restored = writes.filter((w) => w.purpose === 'rollback');
+    assert.deepEqual(restored.map((w) => w.topic).sort(), [...applied].sort(), 'every setting written is written back');
+    assert.ok(restored.every((w) => w.payload === 3), 'to the previous value');
+    assert.deepEqual(plantSettings(), { [PRESS1]: 3, [PRESS2]: 3 }, 'the plant runs the previous settings again');
+    assert.deepEqual(end.payload.evidence.lastGood, { [PRESS1]: 3, [PRESS2]: 3 });
+
+    // The tools are repaired: a new candidate for press 1 is judged on fresh signals again.
+    press('ex12-clear');
+    await new Promise((r) => setTimeout(r, 200));
+    const verdicts = () => notes.filter((n) => n.topic === 'verdict');
+    press('ex12-reoptimise');
+    await waitFor(() => verdicts().length === 2, 'the verdict on the new candidate', 60000);
+    const again = verdicts()[1].payload;
+    assert.equal(part(again, 'availability').value, 1, part(again, 'availability').detail);
+    assert.notEqual(again.verdict, 'fail', JSON.stringify(again.reasons));
+    healthy(flow);
   });
 });
