@@ -104,6 +104,11 @@ export class SimulatorLearning {
     return features ? model.hybrid(features, physicsValue) : physicsValue;
   }
 
+  /** Resolves when no residual training is under way (the automatic one included). */
+  async settled(): Promise<void> {
+    while (this.residualTraining) await this.residualTraining.catch(() => undefined);
+  }
+
   async trainResidual(): Promise<Record<string, unknown>> {
     if (this.residuals.size === 0) throw new InputError('hybrid off', 'hybrid learning is off (or no state is bound to a signal): nothing to train');
     // A training already under way (started by the row count) answers this request too.
