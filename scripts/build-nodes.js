@@ -21,3 +21,13 @@ for (const dir of ['icons', 'locales']) {
   fs.rmSync(path.join(nodesDir, dir), { recursive: true, force: true });
   fs.cpSync(path.join(root, dir), path.join(nodesDir, dir), { recursive: true });
 }
+
+// Plugins (package.json node-red.plugins) run from dist/: tsc compiled the .js, and the editor
+// half, committed as plugins/<name>.html, goes beside it (Node-RED loads <file>.html with <file>.js).
+for (const [name, file] of Object.entries(pkg['node-red'].plugins || {})) {
+  const entry = path.join(root, file);
+  if (!fs.existsSync(entry)) throw new Error(`plugin ${name}: ${entry} missing; did tsc run?`);
+  const html = path.join(root, 'plugins', `${path.basename(file, '.js')}.html`);
+  if (!fs.existsSync(html)) throw new Error(`plugin ${name}: ${html} missing`);
+  fs.copyFileSync(html, entry.replace(/\.js$/, '.html'));
+}

@@ -5,6 +5,7 @@ import { LiveStatus, Rejections } from '../common/live-status';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
+import { deviationSummary, LastScores, register as registerTwinNode } from '../common/twin-registry';
 import type { TwinModelNode } from '../twin-model/model-node';
 import { readInput } from './messages';
 import { deviationSettings, migrateDeviationDef, type TwinDeviationDef } from './options';
@@ -80,6 +81,7 @@ export = function registerTwinDeviation(RED: NodeAPI): void {
           return done();
         }
         const { output, events } = monitor.score(input.sample);
+        lastScores.set(input.sample.key, output, input.sample.time); // twin sidebar
         unsaved = true;
         send([{ ...msg, payload: output }, events.length ? events.map(eventMessage) : null] as unknown as NodeMessage[]);
         if (events.length) status.markDirty();
@@ -94,7 +96,12 @@ export = function registerTwinDeviation(RED: NodeAPI): void {
     const saver = setInterval(() => save(), saveEveryMs);
     saver.unref();
 
+    // Twin sidebar (src/plugins/twin-sidebar.ts): this node's live summary, until it closes.
+    const lastScores = new LastScores();
+    const deregisterTwin = registerTwinNode('deviation', node, () => deviationSummary(monitor, lastScores));
+
     node.on('close', (_removed, done) => {
+      deregisterTwin();
       clearInterval(saver);
       status.dispose();
       save(() => done());

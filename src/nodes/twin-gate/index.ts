@@ -7,6 +7,7 @@ import { LiveStatus, Rejections } from '../common/live-status';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
+import { gateSummary, GateNotes, register as registerTwinNode } from '../common/twin-registry';
 import { sourceStatus, type SourceUser, type TwinSourceNode } from '../twin-source/source-node';
 import type { SimulatorNode } from '../twin-simulator/spec';
 import { Gate, type CandidateEvidence } from './gate';
@@ -95,6 +96,7 @@ export = function registerTwinGate(RED: NodeAPI): void {
     const flush = (): void => {
       if (!gate) return;
       const out = gate.takeOutbox();
+      gateNotes.watch(out.notes); // twin sidebar
       if (out.writes.length > 0 && journal) {
         // Write-ahead: the state that says these writes went out is on disk before they go.
         try {
@@ -276,7 +278,12 @@ export = function registerTwinGate(RED: NodeAPI): void {
     };
     if (writer && source) source.register(sourceUser);
 
+    // Twin sidebar (src/plugins/twin-sidebar.ts): this node's live summary, until it closes.
+    const gateNotes = new GateNotes();
+    const deregisterTwin = registerTwinNode('gate', node, () => gateSummary(gate, gateNotes));
+
     node.on('close', (removed: boolean, done: () => void) => {
+      deregisterTwin();
       writer?.close();
       if (removed) journal?.remove();
       source?.deregister(sourceUser);

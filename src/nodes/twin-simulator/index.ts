@@ -5,6 +5,7 @@ import { LiveStatus, Rejections } from '../common/live-status';
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
+import { LastPredictions, register as registerTwinNode, simulatorSummary } from '../common/twin-registry';
 import type { TwinModelNode } from '../twin-model/model-node';
 import { readSimulatorInput, type ModelCommand, type RequestTopic } from './messages';
 import { migrateSimulatorDef, simulatorSettings, type SimulatorSettings, type TwinSimulatorDef } from './options';
@@ -183,6 +184,7 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
             if (lastPredictionError) status.markDirty();
             lastPredictionError = '';
             if (predictions.length) node.send([null, predictions.map(predictionMessage), null] as unknown as NodeMessage[]);
+            lastPredictions.keep(predictions); // twin sidebar
           } catch (err) {
             const reason = isTwinError(err) ? err.shortReason : 'internal error';
             if (reason !== lastPredictionError) node.error(err);
@@ -196,7 +198,12 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
     const saver = setInterval(() => save(), saveEveryMs);
     saver.unref();
 
+    // Twin sidebar (src/plugins/twin-sidebar.ts): this node's live summary, until it closes.
+    const lastPredictions = new LastPredictions();
+    const deregisterTwin = registerTwinNode('simulator', node, () => simulatorSummary(runtime, lastPredictions));
+
     node.on('close', (_removed, done) => {
+      deregisterTwin();
       if (predictor) clearInterval(predictor);
       clearInterval(saver);
       status.dispose();

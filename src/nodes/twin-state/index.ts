@@ -5,6 +5,7 @@ import { LiveStatus, Rejections } from '../common/live-status';
 import type { HttpRequest, HttpResponse, Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
+import { register as registerTwinNode, stateSummary } from '../common/twin-registry';
 import type { TwinModelNode } from '../twin-model/model-node';
 import { answer, commandOf } from './commands';
 import { LearningWindow } from './learning';
@@ -179,7 +180,11 @@ export = function registerTwinState(RED: NodeAPI): void {
       }
     });
 
+    // Twin sidebar (src/plugins/twin-sidebar.ts): this node's live summary, until it closes.
+    const deregisterTwin = registerTwinNode('state', node, () => stateSummary(state, { id: def.model || null, name: modelNode?.name, model }));
+
     node.on('close', (_removed, done) => {
+      deregisterTwin();
       clearInterval(periodic);
       if (freshnessTimer) clearTimeout(freshnessTimer);
       status.dispose();
