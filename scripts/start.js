@@ -87,12 +87,34 @@ function clashesWithPlant(nodes) {
   return publishes && demoTopics;
 }
 
+/**
+ * Examples built on an optional node set (the operator dashboard on @flowfuse/node-red-dashboard) are
+ * left out when it is not installed: one unknown type would stop Node-RED from starting any flow.
+ */
+const OPTIONAL_NODE_SETS = [{ prefix: 'ui-', module: '@flowfuse/node-red-dashboard' }];
+function missingNodeSet(nodes) {
+  for (const set of OPTIONAL_NODE_SETS) {
+    if (!nodes.some((n) => typeof n.type === 'string' && n.type.startsWith(set.prefix))) continue;
+    try {
+      require.resolve(`${set.module}/package.json`, { paths: [root] });
+    } catch {
+      return set.module;
+    }
+  }
+  return null;
+}
+
 /** The demo's closed loop first, then every example on a tab of its own, as if imported one by one. */
 function exampleFlows(config) {
   const flows = [];
   exampleFiles().forEach((file, i) => {
     const label = file.replace(/\.json$/, '');
     const nodes = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+    const missing = missingNodeSet(nodes);
+    if (missing) {
+      console.log(`Example "${label}" is left out: it needs ${missing} (Menu → Manage palette → Install).`);
+      return;
+    }
     const tabId = `tab.${String(i).padStart(2, '0')}`;
     const clash = label !== DEMO_EXAMPLE && clashesWithPlant(nodes);
     flows.push({
