@@ -170,6 +170,7 @@ function checkTree(root: MathNode, text: string, allowed: Set<string> | undefine
         return;
       case 'SymbolNode': {
         const name = node.name as string;
+        refuseReserved(name, source);
         if (allowed ? allowed.has(name) : !allowedFunctions.includes(name) && !allowedConstants.includes(name)) {
           if (!symbols.includes(name)) symbols.push(name);
           return;
@@ -251,6 +252,15 @@ function toTree(node: MathNode): ExprTree {
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Names that are special on every JavaScript object: a model name "__proto__" would set an object's
+ * prototype instead of a value (the scope would silently lack it), so none of them is a symbol.
+ */
+const reservedNames: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+function refuseReserved(name: string, source: string): void {
+  if (reservedNames.includes(name)) throw new ConfigError('bad symbol', `"${name}" cannot be a symbol name in "${source}"`);
+}
 
 function compile(text: string, allowedSymbols: string[] | undefined, offset: number, source: string): CompiledExpression {
   if (typeof text !== 'string' || text.trim() === '') throw new ConfigError('empty expression', 'the expression is empty');
@@ -328,6 +338,7 @@ export function parseStateEquation(text: string, allowedSymbols?: string[]): Sta
     throw new ConfigError('bad equation', `expected "dX/dt = expression", got "${text}"`);
   }
   const state = m[2];
+  refuseReserved(state, text);
   const allowed = allowedSymbols ? [...new Set([...allowedSymbols, state])] : undefined;
   return { state, rhs: compile(m[3], allowed, m[1].length, text) };
 }
