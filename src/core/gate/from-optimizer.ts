@@ -11,7 +11,7 @@
  * A setpoint key's target is its parent asset ("line1/oven1/heaterPower" -> "line1/oven1"),
  * in the order the map lists them (the order a rollout exposes them).
  */
-import { ConfigError, InputError } from '../errors';
+import { ConfigError, InputError, clip, describeValue } from '../errors';
 import { FORBIDDEN_KEYS, hasOwn, isRecord } from './util';
 
 export interface OptimizerMapping {
@@ -102,12 +102,13 @@ function fromSetpoints(payload: Record<string, unknown>, mapping: OptimizerMappi
   const names = Object.keys(best.point);
   const unmapped = names.filter((n) => !hasOwn(mapping.variables, n));
   if (unmapped.length > 0) {
-    throw new InputError('unmapped variable', `the gate's setpoint map does not name ${unmapped.map((n) => `"${n}"`).join(', ')}: add them (variable: setpoint key) so the whole decision can be written`, 'optimise');
+    const named = unmapped.slice(0, 5).map((n) => `"${clip(n)}"`).join(', ') + (unmapped.length > 5 ? ` and ${unmapped.length - 5} more` : '');
+    throw new InputError('unmapped variable', `the gate's setpoint map does not name ${named}: add them (variable: setpoint key) so the whole decision can be written`, 'optimise');
   }
   const setpoints: Record<string, number> = {};
   for (const name of names) {
     const value = best.point[name];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new InputError('bad result', `variable "${name}" of the best point is not a finite number`, 'optimise');
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new InputError('bad result', `variable "${clip(name)}" of the best point is not a finite number, got ${describeValue(value)}`, 'optimise');
     setpoints[mapping.variables[name]] = value;
   }
   // Targets in the map's order, so the rollout exposes assets in a stated order.
@@ -153,7 +154,7 @@ function fromSchedule(topic: string, payload: Record<string, unknown>, mapping: 
     if (!isRecord(op)) throw new InputError('bad schedule', `operation ${i} is not an object`, topic);
     const machine = op.machine;
     if (typeof machine !== 'number' || !Number.isInteger(machine) || machine < 0 || machine >= mapping.machines.length) {
-      throw new InputError('unmapped machine', `operation ${i} runs on machine ${String(machine)}, which the gate's machine list (${mapping.machines.length} machines) does not name`, topic);
+      throw new InputError('unmapped machine', `operation ${i} runs on machine ${describeValue(machine)}, which the gate's machine list (${mapping.machines.length} machines) does not name`, topic);
     }
     const entry: Record<string, number> = {};
     for (const f of ['job', 'op', 'stage', 'start', 'end']) if (typeof op[f] === 'number') entry[f] = op[f] as number;
@@ -180,5 +181,5 @@ export function candidateFromOptimizer(topic: string, payload: unknown, mapping:
     if (!Array.isArray(payload.operations)) throw new InputError('bad optimizer answer', 'a schedule answer needs operations', topic);
     return fromSchedule(topic, payload, mapping, meta);
   }
-  throw new InputError('bad optimizer answer', `"${topic}" is not an optimizer answer the gate can roll out (optimise, schedule, reschedule, flowshop)`, topic);
+  throw new InputError('bad optimizer answer', `"${clip(topic)}" is not an optimizer answer the gate can roll out (optimise, schedule, reschedule, flowshop)`, topic);
 }

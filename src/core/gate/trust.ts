@@ -24,7 +24,7 @@
  *             else marginal if score >= marginalAt (default 60); else fail.
  * Default weights: fidelity 0.35, availability 0.25, counterfactual 0.3, envelope 0.1.
  */
-import { ConfigError, InputError } from '../errors';
+import { ConfigError, InputError, clip } from '../errors';
 import type { CounterfactualResult } from './counterfactual';
 import type { EnvelopeResult } from './envelope';
 import { isRecord } from './util';
@@ -147,6 +147,11 @@ export function trustSettings(options: TrustOptions = {}): Settings {
   };
 }
 
+/** The first five keys, each clipped: a reason stays one readable line. */
+function someKeys(keys: string[]): string {
+  return `${keys.slice(0, 5).map((k) => clip(k)).join(', ')}${keys.length > 5 ? '...' : ''}`;
+}
+
 function pct(x: number): string {
   return `${Math.round(x * 1000) / 10} %`;
 }
@@ -163,7 +168,7 @@ function fidelityPart(signals: FidelitySignal[] | undefined, s: Settings): { val
       parts.push(Math.max(0, 1 - sig.error / s.errorLimit));
     }
     if (sig.severity !== undefined) {
-      if (!(sig.severity in SEVERITY_SCORE)) throw new InputError('bad evidence', `evidence.fidelity[${i}].severity must be ok, warning or alarm`);
+      if (typeof sig.severity !== 'string' || !Object.prototype.hasOwnProperty.call(SEVERITY_SCORE, sig.severity)) throw new InputError('bad evidence', `evidence.fidelity[${i}].severity must be ok, warning or alarm`);
       parts.push(SEVERITY_SCORE[sig.severity]);
     }
     if (parts.length > 0) scores.push({ key: sig.key, score: Math.min(...parts) });
@@ -171,7 +176,7 @@ function fidelityPart(signals: FidelitySignal[] | undefined, s: Settings): { val
   if (scores.length === 0) return { value: 0, detail: 'no signal had an error or a severity' };
   const value = scores.reduce((a, b) => a + b.score, 0) / scores.length;
   const worst = scores.reduce((a, b) => (b.score < a.score ? b : a));
-  return { value, detail: `mean over ${scores.length} signals ${pct(value)}; weakest ${worst.key} at ${pct(worst.score)}` };
+  return { value, detail: `mean over ${scores.length} signals ${pct(value)}; weakest ${clip(worst.key)} at ${pct(worst.score)}` };
 }
 
 /**
@@ -197,9 +202,9 @@ export function availabilityOf(evidence: AvailabilityEvidence | undefined, optio
     const n = evidence.signals.length;
     share = (n - out.missing.length - out.stale.length - out.badQuality.length) / n;
     notes.push(`${pct(share)} of ${n} signals fresh and good`);
-    if (out.stale.length) notes.push(`stale: ${out.stale.slice(0, 5).join(', ')}${out.stale.length > 5 ? '...' : ''}`);
-    if (out.badQuality.length) notes.push(`not good quality: ${out.badQuality.slice(0, 5).join(', ')}${out.badQuality.length > 5 ? '...' : ''}`);
-    if (out.missing.length) notes.push(`never received: ${out.missing.slice(0, 5).join(', ')}${out.missing.length > 5 ? '...' : ''}`);
+    if (out.stale.length) notes.push(`stale: ${someKeys(out.stale)}`);
+    if (out.badQuality.length) notes.push(`not good quality: ${someKeys(out.badQuality)}`);
+    if (out.missing.length) notes.push(`never received: ${someKeys(out.missing)}`);
   } else if (isRecord(evidence.summary)) {
     const { signals, fresh, badQuality } = evidence.summary as Record<string, unknown>;
     if (![signals, fresh, badQuality].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new InputError('bad evidence', 'evidence.availability.summary needs signals, fresh and badQuality counts');
@@ -218,7 +223,7 @@ export function availabilityOf(evidence: AvailabilityEvidence | undefined, optio
   }
   if (drifting.length > 0) {
     value *= s.driftFactor;
-    notes.push(`drift on ${drifting.slice(0, 5).join(', ')}`);
+    notes.push(`drift on ${someKeys(drifting)}`);
   }
   out.value = value;
   out.ok = share === 1 && evidence.calibrated !== false && drifting.length === 0;

@@ -5,7 +5,7 @@
  * parsed object can: a key `__proto__` then reaches Object.prototype. So we refuse such
  * keys at the door, together with absurd nesting (a cheap denial-of-service) and size.
  */
-import { InputError } from '../errors';
+import { InputError, describeValue } from '../errors';
 
 /** Keys that can reach a prototype when an object is copied or merged. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -18,35 +18,8 @@ export const MAX_NODES = 10_000;
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** Short, safe description of any value for error messages (never throws). */
-export function describeValue(raw: unknown): string {
-  try {
-    switch (typeof raw) {
-      case 'string':
-        return raw.length > 40 ? `${JSON.stringify(raw.slice(0, 40))}...` : JSON.stringify(raw);
-      case 'number':
-        return Object.is(raw, -0) ? '-0' : String(raw);
-      case 'bigint':
-        return `${String(raw)}n`;
-      case 'boolean':
-        return String(raw);
-      case 'undefined':
-        return 'undefined';
-      case 'symbol':
-        return 'a symbol';
-      case 'function':
-        return 'a function';
-      default:
-        if (raw === null) return 'null';
-        if (Array.isArray(raw)) return 'an array';
-        if (ArrayBuffer.isView(raw) || raw instanceof ArrayBuffer) return 'binary data';
-        if (raw instanceof Date) return 'a Date';
-        return 'an object';
-    }
-  } catch {
-    return 'a value';
-  }
-}
+/** Short, safe description of any value for error messages (never throws); one helper for every layer. */
+export { describeValue };
 
 /**
  * Parses JSON text from outside. Rejects (InputError): more than `maxBytes` UTF-8 bytes

@@ -17,7 +17,7 @@
  */
 import type { NeuralNetwork } from 'brain.js';
 import type { Activation, NeuralNetworkJSON } from 'brain.js';
-import { ConfigError, InputError } from '../errors';
+import { ConfigError, InputError, describeValue } from '../errors';
 import { createNetwork, restoreNetwork, runNetwork } from './network';
 import { MinMaxScaler, ScalerJSON } from './scaler';
 import { forEachSliced, SlicedTrainer, SlicedTrainOptions, SlicedTrainResult, TrainingMatrix } from './sliced-trainer';
@@ -254,7 +254,7 @@ export class HealthModel {
     for (let i = 0; i < series.length; i++) {
       const row = series[i];
       if (!row || row.length !== width) throw new ConfigError('bad data', `unit ${u} row ${i} has ${row?.length} values, expected ${width}`);
-      for (let j = 0; j < width; j++) if (!finite(row[j])) throw new ConfigError('bad data', `unit ${u} row ${i} column ${j} is ${String(row[j])}, not a finite number`);
+      for (let j = 0; j < width; j++) if (!finite(row[j])) throw new ConfigError('bad data', `unit ${u} row ${i} column ${j} is ${describeValue(row[j])}, not a finite number`);
     }
   }
 
@@ -408,7 +408,7 @@ export class HealthModel {
     for (let i = start; i < series.length; i++) {
       const row = series[i];
       if (!row || row.length !== this.columns) throw new InputError('bad row', `row ${i} has ${row?.length} values, the model was trained on ${this.columns}`);
-      for (const j of this.chosen) if (!finite(row[j])) throw new InputError('not finite', `row ${i} column ${j} is ${String(row[j])}, not a finite number`);
+      for (const j of this.chosen) if (!finite(row[j])) throw new InputError('not finite', `row ${i} column ${j} is ${describeValue(row[j])}, not a finite number`);
     }
     const x = this.featureScaler.transform(windowFeatures(series, series.length - 1, this.chosen, this.opts.window, this.opts.recent));
     const rul = this.rulScaler.inverseValue(runNetwork(this.net, x)[0], 0);

@@ -4,7 +4,7 @@
  * Requests speak seconds and epoch ms; the model's own clock (its time unit, 0 = start) stays inside.
  */
 import { calibrate, type CalibrationMethod, type CalibrationResult } from '../calibration/calibrate';
-import { InputError } from '../errors';
+import { InputError, clip, describeValue } from '../errors';
 import type { InputSeries, PhysicsModel, PhysicsTrajectory } from './physics';
 import type { SignalHistory } from './signal-history';
 
@@ -98,17 +98,44 @@ export interface PhysicsRequest {
   maxWallMs?: number;
 }
 
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+/** Every item a finite number; a hole in a sparse array counts (every() would skip it). */
+function allFinite(list: unknown[]): list is number[] {
+  for (let i = 0; i < list.length; i++) if (!isFiniteNumber(list[i])) return false;
+  return true;
+}
+const isPlainRecord = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/**
+ * A request's value for an input or a boundary signal: a finite number, or a series {t, v} of
+ * finite numbers of equal, non-zero length. InputError naming the input otherwise.
+ */
+function inputValue(raw: unknown, what: string): number | InputSeries {
+  if (isFiniteNumber(raw)) return raw;
+  if (isPlainRecord(raw)) {
+    const { t, v } = raw;
+    if (Array.isArray(t) && Array.isArray(v) && t.length === v.length && t.length > 0 && allFinite(t) && allFinite(v)) return { t, v };
+  }
+  throw new InputError('bad input', `${what} must be a finite number or {t: [...], v: [...]} of finite numbers of equal, non-zero length, got ${describeValue(raw)}`);
+}
+
 /** Runs the model from `start` with the request's changes on top. */
 export function runPhysics(model: PhysicsModel, start: StartState, calibrated: Record<string, number>, request: PhysicsRequest): PhysicsAnswer {
   const perUnit = model.secondsPerTimeUnit;
   const inputs: Record<string, number | InputSeries> = { ...start.inputs };
   const keys = model.signalKeys;
+  const boundary: unknown = request.boundary;
+  if (boundary !== undefined && !isPlainRecord(boundary)) throw new InputError('bad request', `boundary must be an object of signal key: number or {t, v}, got ${describeValue(boundary)}`);
+  const given: unknown = request.inputs;
+  if (given !== undefined && !isPlainRecord(given)) throw new InputError('bad request', `inputs must be an object of name: number or {t, v}, got ${describeValue(given)}`);
   for (const [name, key] of Object.entries(keys.inputs)) {
-    const b = request.boundary?.[key];
-    if (b === undefined) continue;
+    if (!boundary || !Object.prototype.hasOwnProperty.call(boundary, key) || boundary[key] === undefined) continue;
+    const b = inputValue(boundary[key], `boundary ${clip(key)}`);
     inputs[name] = typeof b === 'number' ? b : { t: b.t.map((x) => (x - start.time) / 1000 / perUnit), v: b.v };
   }
-  for (const [name, v] of Object.entries(request.inputs ?? {})) {
+  for (const [name, raw] of Object.entries(given ?? {})) {
+    if (!model.inputNames.includes(name)) throw new InputError('unknown input', `no input "${clip(name)}" (known: ${model.inputNames.join(', ') || 'none'})`);
+    const v = inputValue(raw, `input ${clip(name)}`);
     inputs[name] = typeof v === 'number' ? v : { t: v.t.map((x) => x / perUnit), v: v.v };
   }
   const parameters = model.parameterValues({ ...calibrated, ...(request.parameters ?? {}) });

@@ -6,7 +6,7 @@
  * Time: the model's clock runs in `timeUnit` (default seconds); `duration`, `step` and input series
  * times are in that unit, starting at 0 = the moment of the run's initial state.
  */
-import { ConfigError, InputError } from '../errors';
+import { ConfigError, InputError, clip } from '../errors';
 import { compileExpression, parseStateEquation, type CompiledExpression } from './expressions';
 import { integrateAdaptive, integrateRk4, type OdeRhs } from './ode';
 import { conversionFactor, quantityOf, quantityOfExpression, rateFactor, type Quantity } from './unit-check';
@@ -79,7 +79,8 @@ export interface PhysicsTrajectory {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RESERVED = new Set(['t', 'pi', 'e', 'tau']);
+// Names special on every JavaScript object would set a prototype instead of a result, so they are refused too.
+const RESERVED = new Set(['t', 'pi', 'e', 'tau', '__proto__', 'constructor', 'prototype']);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
@@ -300,7 +301,7 @@ export class PhysicsModel {
   private inputFunctions(given: Record<string, number | InputSeries>): Array<(t: number) => number> {
     if (!isRecord(given)) throw new InputError('bad inputs', 'inputs must be an object of name: value or {t, v}');
     for (const name of Object.keys(given)) {
-      if (!this.inputNames.includes(name)) throw new InputError('unknown input', `no input "${name}" (known: ${this.inputNames.join(', ') || 'none'})`);
+      if (!this.inputNames.includes(name)) throw new InputError('unknown input', `no input "${clip(name)}" (known: ${this.inputNames.join(', ') || 'none'})`);
     }
     return this.inputNames.map((name) => {
       const v = Object.prototype.hasOwnProperty.call(given, name) ? given[name] : this.inputs[name].value;

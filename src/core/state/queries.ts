@@ -2,7 +2,7 @@
  * Reading the state: pattern queries, the whole-plant snapshot (tree and table) and the
  * fidelity figures of a subtree. Pure functions over the records so the class stays small.
  */
-import { InputError } from '../errors';
+import { InputError, clip } from '../errors';
 import { compilePattern } from './pattern';
 import type { AssetNode, SignalRecord } from './record';
 import type { Fidelity, SignalSnapshot, TwinSnapshot, TwinTree } from './types';
@@ -51,7 +51,7 @@ export function fidelityOf(root: AssetNode, assetPath: unknown, now: number, sta
   if (assetPath !== undefined && assetPath !== '') {
     if (typeof assetPath !== 'string') throw new InputError('bad asset path', 'the asset path must be text');
     const found = root.find(assetPath, false);
-    if (!found) throw new InputError('unknown asset', `no asset "${assetPath}" in the twin`);
+    if (!found) throw new InputError('unknown asset', `no asset "${clip(assetPath)}" in the twin`);
     node = found;
   }
   let signals = 0;

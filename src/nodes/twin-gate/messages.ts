@@ -2,7 +2,7 @@
  * What a message means to the gate, by msg.topic. Anything the gate cannot place is refused
  * (InputError, catchable): the gate must not guess what an operator or a flow meant.
  */
-import { InputError } from '../../core/errors';
+import { InputError, clip } from '../../core/errors';
 import { COMMAND_ACTIONS, isOptimizerAnswer, type CommandAction } from '../../core/gate';
 import { isRecord } from '../../core/gate/util';
 import type { NodeMessage } from '../common/red';
@@ -53,14 +53,59 @@ function collectSnapshots(value: unknown, out: ReturnType<typeof sampleOf>[], de
   }
 }
 
+const SEVERITIES: readonly unknown[] = ['ok', 'warning', 'alarm'];
+
+/** True when every item passes; a hole in a sparse array counts as undefined (every() would skip it). */
+function allItems(list: unknown[], ok: (item: unknown, i: number) => boolean): boolean {
+  for (let i = 0; i < list.length; i++) if (!ok(list[i], i)) return false;
+  return true;
+}
+
+function badEvidence(detail: string): InputError {
+  return new InputError('bad evidence', detail, 'candidate');
+}
+
+/** evidence.fidelity: a list of {key, error?, severity?} (the gate adds its own severities to it). */
+function checkFidelity(fidelity: unknown): void {
+  if (!Array.isArray(fidelity)) throw badEvidence('evidence.fidelity must be a list of {key, error?, severity?}');
+  for (let i = 0; i < fidelity.length; i++) {
+    const f: unknown = fidelity[i];
+    if (!isRecord(f) || typeof f.key !== 'string' || f.key === '') throw badEvidence(`evidence.fidelity[${i}] must be {key, error?, severity?} with a non-empty key`);
+    if (f.error !== undefined && !(typeof f.error === 'number' && Number.isFinite(f.error) && f.error >= 0)) throw badEvidence(`evidence.fidelity[${i}].error must be a finite number >= 0`);
+    if (f.severity !== undefined && !SEVERITIES.includes(f.severity)) throw badEvidence(`evidence.fidelity[${i}].severity must be ok, warning or alarm`);
+  }
+}
+
+/** evidence.availability: {signals?: [{key, ...}], summary?, calibrated?, drifting?: [key]}. */
+function checkAvailability(availability: unknown): void {
+  if (!isRecord(availability)) throw badEvidence('evidence.availability must be an object {signals?, summary?, calibrated?, drifting?}');
+  const { signals, summary, calibrated, drifting } = availability;
+  if (signals !== undefined) {
+    if (!Array.isArray(signals)) throw badEvidence('evidence.availability.signals must be a list of {key, value?, quality?, stale?}');
+    for (let i = 0; i < signals.length; i++) {
+      const sig: unknown = signals[i];
+      if (!isRecord(sig) || typeof sig.key !== 'string' || sig.key === '') throw badEvidence(`evidence.availability.signals[${i}] must be {key, value?, quality?, stale?} with a non-empty key`);
+    }
+  }
+  if (summary !== undefined && !isRecord(summary)) throw badEvidence('evidence.availability.summary must be {signals, fresh, badQuality}');
+  if (calibrated !== undefined && typeof calibrated !== 'boolean') throw badEvidence('evidence.availability.calibrated must be true or false');
+  if (drifting !== undefined && !(Array.isArray(drifting) && allItems(drifting, (k) => typeof k === 'string'))) throw badEvidence('evidence.availability.drifting must be a list of signal keys');
+}
+
+function checkCounterfactual(cf: unknown): void {
+  const ok = isRecord(cf) && typeof cf.value === 'number' && cf.value >= 0 && cf.value <= 1 && typeof cf.scenarios === 'number' && Number.isFinite(cf.scenarios)
+    && Array.isArray(cf.kpis) && allItems(cf.kpis, (k) => isRecord(k) && typeof k.pass === 'boolean')
+    && Array.isArray(cf.reasons) && allItems(cf.reasons, (r) => typeof r === 'string');
+  if (!ok) throw badEvidence('evidence.counterfactual must be a counterfactual result {ok, value (0..1), scenarios, kpis: [{name, pass}], reasons: [text]}');
+}
+
 function evidenceOf(raw: unknown): CandidateEvidence {
   if (raw === undefined || raw === null) return {};
-  if (!isRecord(raw)) throw new InputError('bad evidence', 'candidate evidence must be an object {fidelity?, availability?, counterfactual?}', 'candidate');
-  for (const k of Object.keys(raw)) if (!['fidelity', 'availability', 'counterfactual'].includes(k)) throw new InputError('bad evidence', `unknown evidence field "${k}" (known: fidelity, availability, counterfactual)`, 'candidate');
-  const cf = raw.counterfactual;
-  if (cf !== undefined && !(isRecord(cf) && typeof cf.value === 'number' && cf.value >= 0 && cf.value <= 1 && Array.isArray(cf.kpis) && typeof cf.scenarios === 'number' && Array.isArray(cf.reasons))) {
-    throw new InputError('bad evidence', 'evidence.counterfactual must be a counterfactual result {ok, value (0..1), scenarios, kpis: [...], reasons: [...]}', 'candidate');
-  }
+  if (!isRecord(raw)) throw badEvidence('candidate evidence must be an object {fidelity?, availability?, counterfactual?}');
+  for (const k of Object.keys(raw)) if (!['fidelity', 'availability', 'counterfactual'].includes(k)) throw badEvidence(`unknown evidence field "${clip(k)}" (known: fidelity, availability, counterfactual)`);
+  if (raw.fidelity !== undefined) checkFidelity(raw.fidelity);
+  if (raw.availability !== undefined) checkAvailability(raw.availability);
+  if (raw.counterfactual !== undefined) checkCounterfactual(raw.counterfactual);
   return raw as CandidateEvidence;
 }
 
@@ -152,7 +197,9 @@ export function readInput(msg: NodeMessage): GateInput {
   }
   // twin-deviation's scored sample: its severity is fidelity evidence.
   if (p && typeof p.severity === 'string' && typeof p.signal === 'string' && 'expected' in p) {
-    return { kind: 'severity', key: keyOf(p) as string, severity: p.severity, value: p.value };
+    const key = keyOf(p);
+    if (!key) throw new InputError('bad sample', 'a scored sample needs a signal name (payload.signal, or payload.key)', topic || undefined);
+    return { kind: 'severity', key, severity: p.severity, value: p.value };
   }
   if (p) {
     const s = sampleOf(p);
@@ -166,5 +213,5 @@ export function readInput(msg: NodeMessage): GateInput {
   if (topic && topic.includes('/') && (typeof payload === 'number' || typeof payload === 'string' || typeof payload === 'boolean')) {
     return { kind: 'samples', samples: [{ key: topic, value: payload }] };
   }
-  throw new InputError('unknown input', `twin-gate does not know what to do with msg.topic ${topic ? `"${topic}"` : '(none)'}: send candidate, an optimizer answer (optimise, schedule, reschedule), approve, reject, pause, resume, abort, audit, realised, shadow, evidence or samples`, topic || undefined);
+  throw new InputError('unknown input', `twin-gate does not know what to do with msg.topic ${topic ? `"${clip(topic)}"` : '(none)'}: send candidate, an optimizer answer (optimise, schedule, reschedule), approve, reject, pause, resume, abort, audit, realised, shadow, evidence or samples`, topic || undefined);
 }

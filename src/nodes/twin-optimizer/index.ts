@@ -42,7 +42,7 @@ export = function registerTwinOptimizer(RED: NodeAPI): void {
     const followAvailability = (msg: NodeMessage): boolean => {
       const p = msg.payload as Record<string, unknown> | undefined;
       const key = p && typeof p === 'object' && typeof p.signal === 'string' ? (typeof p.asset === 'string' && p.asset ? `${p.asset}/${p.signal}` : p.signal) : typeof msg.topic === 'string' ? msg.topic : '';
-      if (!settings || !(key in settings.availability)) return false;
+      if (!settings || !Object.prototype.hasOwnProperty.call(settings.availability, key)) return false;
       const value = p && typeof p === 'object' && 'value' in p ? p.value : msg.payload;
       if (value === false || value === 0 || value === '0' || value === 'false') down.add(key);
       else down.delete(key);

@@ -1,4 +1,4 @@
-import { InputError } from '../../core/errors';
+import { InputError, clip } from '../../core/errors';
 import type { JobShopProblem } from '../../core/optimisation/jobshop';
 import type { SetpointArgs } from '../../core/optimisation/setpoint-task';
 import type { SimulationGoal } from '../../core/optimisation/simulation-problem';
@@ -14,7 +14,7 @@ const isRecord = (x: unknown): x is Record<string, unknown> => x !== null && typ
 export function readTopic(msg: NodeMessage): OptimizerTopic {
   const topic = typeof msg.topic === 'string' ? msg.topic : '';
   if (!(optimizerTopics as readonly string[]).includes(topic)) {
-    throw new InputError('unknown request', `msg.topic must be one of ${optimizerTopics.filter((t) => t !== 'optimize').join(', ')}, got "${topic}"`, topic || 'twin-optimizer');
+    throw new InputError('unknown request', `msg.topic must be one of ${optimizerTopics.filter((t) => t !== 'optimize').join(', ')}, got "${clip(topic)}"`, topic || 'twin-optimizer');
   }
   return topic as OptimizerTopic;
 }
@@ -150,7 +150,8 @@ export function layoutArgs(msg: NodeMessage, payload: Record<string, unknown>, s
 export function downWindows(availability: Record<string, { machine: number; stage?: number; repair: number }>, down: ReadonlySet<string>, flowShop: boolean): Array<Record<string, number>> {
   const windows: Array<Record<string, number>> = [];
   for (const key of down) {
-    const m = availability[key];
+    // own entries only: a topic such as "constructor" must not find Object.prototype's
+    const m = Object.prototype.hasOwnProperty.call(availability, key) ? availability[key] : undefined;
     if (!m) continue;
     windows.push(flowShop ? { stage: m.stage ?? 0, machine: m.machine, start: 0, end: m.repair } : { machine: m.machine, start: 0, end: m.repair });
   }

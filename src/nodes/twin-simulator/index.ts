@@ -56,7 +56,8 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
     // Requests in flight (they queue for the worker) and the newest one's topic, for the status.
     let inFlight = 0;
     let running: RequestTopic | undefined;
-    let lastPredictionError = '';
+    let lastPredictionError = ''; // the status text while predictions fail
+    let lastPredictionReason = ''; // its short reason: logged once, not on every tick
     const status = new LiveStatus(node, (): NodeStatus => {
       if (configError || !runtime) return statusOf.failed(configError?.shortReason ?? 'not configured');
       if (rejections.isRecent(Date.now())) return statusOf.refused(t('twin-simulator.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
@@ -183,11 +184,13 @@ export = function registerTwinSimulator(RED: NodeAPI): void {
             const predictions = (runtime as SimulatorRuntime).predictNow(Date.now());
             if (lastPredictionError) status.markDirty();
             lastPredictionError = '';
+            lastPredictionReason = '';
             if (predictions.length) node.send([null, predictions.map(predictionMessage), null] as unknown as NodeMessage[]);
             lastPredictions.keep(predictions); // twin sidebar
           } catch (err) {
             const reason = isTwinError(err) ? err.shortReason : 'internal error';
-            if (reason !== lastPredictionError) node.error(err);
+            if (reason !== lastPredictionReason) node.error(err);
+            lastPredictionReason = reason;
             lastPredictionError = t('twin-simulator.status.prediction-failed', { reason });
             status.markDirty();
           }

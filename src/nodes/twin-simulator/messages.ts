@@ -1,4 +1,4 @@
-import { InputError } from '../../core/errors';
+import { InputError, describeValue } from '../../core/errors';
 import type { NodeMessage } from '../common/red';
 
 export const requestTopics = ['predict', 'whatif', 'scenarios', 'calibrate', 'train'] as const;
@@ -34,12 +34,12 @@ type ModelTopic = keyof typeof modelTopics;
 
 function readModelCommand(topic: string, payload: unknown): SimulatorInput | undefined {
   const gateType = isRecord(payload) ? payload.type : undefined;
-  const named = topic in modelTopics ? (topic as ModelTopic) : undefined;
+  const named = Object.prototype.hasOwnProperty.call(modelTopics, topic) ? (topic as ModelTopic) : undefined;
   const byType = (Object.keys(modelTopics) as ModelTopic[]).find((t) => modelTopics[t] === gateType);
   const which = named ?? byType;
   if (!which) return undefined;
   if (!isRecord(payload)) throw new InputError('bad request', `msg.payload of "${which}" must be {revision}: the shadow model's revision`, topic || which);
-  if (named && gateType !== undefined && gateType !== modelTopics[named]) throw new InputError('bad request', `"${named}" does not take a payload of type ${String(gateType)}`, topic);
+  if (named && gateType !== undefined && gateType !== modelTopics[named]) throw new InputError('bad request', `"${named}" does not take a payload of type ${describeValue(gateType)}`, topic);
   const revision = payload.revision;
   if (typeof revision !== 'string' || revision === '' || revision.length > 200) throw new InputError('bad request', `${which} needs payload.revision: the shadow model's revision`, topic || which);
   if (which === 'adopt-model') {

@@ -1,4 +1,4 @@
-import { InputError } from '../../core/errors';
+import { InputError, describeValue } from '../../core/errors';
 import { TopicLearner, type ModelProposal } from '../../core/model/discover';
 import type { TwinModel } from '../../core/model/types';
 
@@ -27,9 +27,9 @@ export class LearningWindow {
   private lastSamples = 0;
 
   start(seconds: unknown, now = Date.now()): void {
-    const window = Number(seconds);
+    const window = typeof seconds === 'number' || typeof seconds === 'string' ? Number(seconds) : NaN;
     if (!Number.isFinite(window) || window <= 0 || window > longestWindowS) {
-      throw new InputError('bad learning window', `a learning window is 1 to ${longestWindowS} seconds, got ${String(seconds)}`, 'learn');
+      throw new InputError('bad learning window', `a learning window is 1 to ${longestWindowS} seconds, got ${describeValue(seconds)}`, 'learn');
     }
     this.learner = new TopicLearner();
     this.last = undefined;

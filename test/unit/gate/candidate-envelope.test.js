@@ -23,6 +23,12 @@ describe('gate candidate', () => {
     assert.deepEqual(settingsOf(c).slice(0, 2).map((s) => s.target), ['line1/m0', 'line1/m1']);
   });
 
+  it('refuses ids that are special on every object', () => {
+    for (const id of ['__proto__', 'constructor', 'prototype']) {
+      assert.throws(() => validateCandidate({ ...candidate(), id }), inputError('bad candidate', /reserved/), id);
+    }
+  });
+
   it('gives a stable id to a candidate sent without one', () => {
     const raw = candidate();
     delete raw.id;

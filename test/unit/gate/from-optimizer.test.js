@@ -92,6 +92,22 @@ describe('gate: optimizer answers as candidates', function () {
     assert.throws(() => candidateFromOptimizer('schedule', result, short, { id: 's' }), (e) => e instanceof InputError && /machine 1/.test(e.message));
   });
 
+  it('refuses a machine that is not a number, an object or a long text included, with a short message', () => {
+    const ops = (machine) => ({ operations: [{ job: 0, op: 0, machine: 0, start: 0, end: 3 }, { job: 1, op: 0, machine, start: 0, end: 3 }] });
+    for (const machine of [Object.create(null), { toString: null }, [1], null, '1', 'z'.repeat(40000), 1.5, -1, 99]) {
+      assert.throws(() => candidateFromOptimizer('schedule', ops(machine), mapping, { id: 's' }), (e) => {
+        assert.ok(e instanceof InputError, `${e && e.constructor.name}: ${e && e.message}`);
+        assert.equal(e.shortReason, 'unmapped machine');
+        assert.match(e.message, /^schedule: operation 1 runs on machine /);
+        assert.ok(e.message.length < 250, `${e.message.length} chars`);
+        return true;
+      });
+    }
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`${'v'.repeat(500)}${i}`, 1]));
+    assert.throws(() => candidateFromOptimizer('optimise', { best: { point: many } }, mapping, { id: 'x' }), (e) => e instanceof InputError && /and 195 more/.test(e.message) && e.message.length < 600);
+    assert.throws(() => candidateFromOptimizer('l'.repeat(9000), {}, mapping, { id: 'x' }), (e) => e instanceof InputError && e.message.length < 300);
+  });
+
   it('refuses a bad setpoint map or machine list at deploy', () => {
     for (const [vars, machines] of [['text', undefined], [{ k: '' }, undefined], [{ k: 'noslash' }, undefined], [{ k: 'a/*/b' }, undefined], [{ a: 'l/m/x', b: 'l/m/x' }, undefined], [JSON.parse('{"__proto__": "l/x"}'), undefined], [undefined, 'm0'], [undefined, ['ok/m', 7]]]) {
       assert.throws(() => parseOptimizerMapping(vars, machines), ConfigError, JSON.stringify([vars, machines]));

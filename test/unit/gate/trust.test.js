@@ -9,6 +9,16 @@ const goodCf = () => assessCounterfactual([{ throughput: 104, scrap: 0.02 }, { t
 const signals = (n, stale = 0) => Array.from({ length: n }, (_, i) => ({ key: `l/m${i}/t`, stale: i < stale, quality: 'good', value: 1 }));
 
 describe('gate trust score', () => {
+  it('names signals by the start of their key only, and refuses a severity that is not ok, warning or alarm', () => {
+    const long = `l/${'k'.repeat(20000)}`;
+    const r = trustScore({ fidelity: [{ key: long, severity: 'alarm' }], availability: { signals: [{ key: long, stale: true, quality: 'good', value: 1 }], drifting: [long] }, envelope: envOk });
+    assert.ok(r.reasons.join('; ').length < 1000, `${r.reasons.join('; ').length} chars`);
+    assert.match(r.parts[0].detail, /weakest l\/k{58}… at 0 %/);
+    for (const severity of ['toString', 'constructor', 3, null]) {
+      assert.throws(() => trustScore({ fidelity: [{ key: 'a', severity }], envelope: envOk }), (e) => e instanceof InputError && e.shortReason === 'bad evidence');
+    }
+  });
+
   it('computes the documented formula with each part shown', () => {
     const r = trustScore({
       fidelity: [{ key: 'a', error: 0.05 }, { key: 'b', severity: 'warning' }, { key: 'c', error: 0, severity: 'ok' }],

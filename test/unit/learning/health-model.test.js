@@ -126,6 +126,9 @@ describe('learning: health model (RUL)', function () {
     await refusedAsync(new HealthModel().train([]), ConfigError, 'no data');
     await refusedAsync(new HealthModel().train([[[1, 2]], [[1, 2], [3]]]), ConfigError, 'bad data', /unit 1 row 1/);
     await refusedAsync(new HealthModel().train([[[1, 2], [1, NaN]]]), ConfigError, 'bad data', /column 1/);
+    // a value that is not a number is described, not repeated (a long text, an object without a prototype)
+    await refusedAsync(new HealthModel().train([[[1, 2], [1, 'z'.repeat(20000)]]]), ConfigError, 'bad data', /^unit 0 row 1 column 1 is "z{60}…", not a finite number$/);
+    await refusedAsync(new HealthModel().train([[[1, 2], [1, Object.create(null)]]]), ConfigError, 'bad data', /column 1 is an object, not a finite number/);
     await refusedAsync(new HealthModel().train([[[1, 2], [1, 2]]]), ConfigError, 'no sensors');
     await refusedAsync(new HealthModel({ sensors: [7] }).train([[[1, 2], [1, 3]]]), ConfigError, 'bad sensors');
     refused(() => new HealthModel({ window: 0 }), ConfigError, 'bad window');

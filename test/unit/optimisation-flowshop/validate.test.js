@@ -43,6 +43,15 @@ describe('flowshop validation', () => {
     refused(() => validateFlowShop({ stages, jobs: [[1, 2, 3], [1, 2]] }), /job 1 has 2 processing times for 3 stages/);
     refused(() => validateFlowShop({ stages, jobs: [[1, 2, 3], [1, 2, 3], [1, -2, 3]] }), /job 2, stage 1/, /negative/);
     refused(() => validateFlowShop({ stages, jobs: [[1, 2, NaN]] }), /job 0, stage 2/, /finite/);
+    // a sparse array (a hole where a job or a time should be) is refused, not skipped
+    // eslint-disable-next-line no-sparse-arrays
+    refused(() => validateFlowShop({ stages, jobs: [[1, 2, 3], , [2, 2, 2]] }), /job 1 must be an array/);
+    // eslint-disable-next-line no-sparse-arrays
+    refused(() => validateFlowShop({ stages, jobs: [[1, , 3]] }), /job 0, stage 1/, /finite/);
+    // eslint-disable-next-line no-sparse-arrays
+    refused(() => validateFlowShop({ ...good(), releaseDates: [0, , 0] }), /releaseDates\[1\]/);
+    // eslint-disable-next-line no-sparse-arrays
+    refused(() => validateFlowShop({ ...good(), stages: [{ machines: 2 }, { machines: [{ speed: 1 }, , ] }, { machines: 1 }] }), /stage 1, machine 1/);
     refused(() => validateFlowShop({ stages, jobs: [[1, '2', 3]] }), /job 0, stage 1/);
     refused(() => validateFlowShop({ stages, jobs: [[1, Infinity, 3]] }), /job 0, stage 1/);
     refused(() => validateFlowShop({ stages, jobs: [[1, 1e13, 3]] }), /job 0, stage 1/, /exceeds/);

@@ -64,6 +64,11 @@ describe('jobshop validation: malformed problems are refused with InputError', (
   it('refuses bad per-job data and windows', () => {
     refused(() => solveJobShop({ jobs: ok, releaseDates: [0] }), 'bad releaseDates', /1 entries for 2 jobs/);
     refused(() => solveJobShop({ jobs: ok }, { releaseDates: [0, NaN] }), 'bad releaseDates', /job 1/);
+    // a hole in a sparse array is refused, not skipped
+    // eslint-disable-next-line no-sparse-arrays
+    refused(() => solveJobShop({ jobs: ok, weights: [1, , ] }), 'bad weights', /job 1/);
+    // eslint-disable-next-line no-sparse-arrays
+    refused(() => solveJobShop({ jobs: ok, unavailable: [{ machine: 0, start: 1, end: 2 }, , ] }), 'bad unavailable', /unavailable\[1\]/);
     refused(() => solveJobShop({ jobs: ok }, { dueDates: [0, 'x'] }), 'bad dueDates');
     refused(() => solveJobShop({ jobs: ok }, { weights: [1, -2] }), 'bad weights', /job 1/);
     refused(() => solveJobShop({ jobs: ok }, { unavailable: [{ machine: 5, start: 0, end: 1 }] }), 'bad unavailable', /unavailable\[0\]/);

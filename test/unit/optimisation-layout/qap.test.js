@@ -122,6 +122,12 @@ describe('layout QAP', () => {
     refused(() => L.qapInstance([[0, 1], [1]], [[0, 1], [1, 0]]), ConfigError, 'bad matrix a');
     refused(() => L.qapInstance([[0, NaN], [1, 0]], [[0, 1], [1, 0]]), ConfigError, 'bad matrix a');
     refused(() => L.checkPermutation([0, 0], 2), InputError, 'bad permutation');
+    // values that are not numbers are described in a few words, never turned into text themselves
+    refused(() => L.qapInstance([[0, Object.create(null)], [1, 0]], [[0, 1], [1, 0]]), ConfigError, 'bad matrix a');
+    refused(() => L.qapInstance([[0, 'x'.repeat(50000)], [1, 0]], [[0, 1], [1, 0]]), ConfigError, 'bad matrix a');
+    assert.throws(() => L.qapInstance([[0, 'x'.repeat(50000)], [1, 0]], [[0, 1], [1, 0]]), (e) => e.message.length < 150);
+    refused(() => L.checkPermutation([0, Object.create(null)], 2), InputError, 'bad permutation');
+    refused(() => L.checkPermutation(Object.create(null), 2), InputError, 'bad permutation');
   });
 
   it('grid layout: flows × distances from location coordinates, padded with idle machines', () => {

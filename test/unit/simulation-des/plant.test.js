@@ -116,6 +116,7 @@ describe('plant engine: validation', () => {
       [{ sources: [{ interarrival: exp(1), to: 'Press' }], stations: [press(), press()] }, /"Press" is used twice/],
       [withPress({ servers: -1 }), /station "Press": servers must be an integer >= 1/],
       [withPress({ servers: 1.5 }), /station "Press": servers must be an integer >= 1/],
+      [withPress({ servers: 1e308 }), /station "Press": servers must be an integer >= 1 and at most 10000/],
       [withPress({ buffer: -1 }), /station "Press": buffer must be an integer >= 0 or Infinity/],
       [withPress({ buffer: NaN }), /station "Press": buffer must be an integer >= 0 or Infinity/],
       [withPress({ processing: exp(NaN) }), /station "Press": processing: exponential needs mean > 0/],

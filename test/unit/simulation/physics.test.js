@@ -68,6 +68,13 @@ describe('PhysicsModel', () => {
     assert.throws(() => new PhysicsModel(outputUnit), (e) => e instanceof ConfigError && e.shortReason === 'unit mismatch');
   });
 
+  it('refuses names special on every object (an output "__proto__" would vanish from the results)', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      const outputs = JSON.parse(`{"${name}": {"expression": "k*(T - T_amb)", "unit": "kW"}}`);
+      assert.throws(() => new PhysicsModel(thermal({ outputs })), (e) => e instanceof ConfigError && e.shortReason === 'bad name' && e.message.includes(name), name);
+    }
+  });
+
   it('refuses bad expressions with the position of the error', () => {
     assert.throws(() => new PhysicsModel(thermal({ equations: ['dT/dt = (P*eta - k*(T - T_amb) / C'] })), (e) => e instanceof ConfigError && /char \d+/.test(e.message));
     assert.throws(() => new PhysicsModel(thermal({ equations: ['dT/dt = P*x'] })), (e) => e instanceof ConfigError && /unknown symbol "x" \(char 11\)/.test(e.message));

@@ -64,7 +64,7 @@ function validateStages(raw: unknown): { speeds: number[] }[] {
   if (!Array.isArray(raw)) throw new InputError('bad stages', '`stages` must be an array of {machines}');
   if (raw.length === 0) throw new InputError('bad stages', '`stages` is empty: give at least one stage');
   if (raw.length > FLOWSHOP_LIMITS.maxStages) throw new InputError('too large', `${raw.length} stages exceed the limit of ${FLOWSHOP_LIMITS.maxStages}`);
-  return raw.map((s, k) => {
+  return Array.from(raw, (s, k) => {
     const where = `stage ${k}`;
     if (!isObject(s)) throw new InputError('bad stage', `${where} must be an object {machines}`);
     const m = s.machines;
@@ -78,7 +78,7 @@ function validateStages(raw: unknown): { speeds: number[] }[] {
     if (m.length === 0) throw new InputError('bad stage', `${where} has no machines`);
     if (m.length > FLOWSHOP_LIMITS.maxMachinesPerStage) throw new InputError('too large', `${where} has ${m.length} machines (limit ${FLOWSHOP_LIMITS.maxMachinesPerStage})`);
     return {
-      speeds: m.map((mc: unknown, l) => {
+      speeds: Array.from(m, (mc: unknown, l) => {
         if (!isObject(mc)) throw new InputError('bad machine', `${where}, machine ${l} must be an object {speed?}`);
         if (mc.speed === undefined) return 1;
         const v = mc.speed;
@@ -91,6 +91,7 @@ function validateStages(raw: unknown): { speeds: number[] }[] {
   });
 }
 
+// Array.from, not map: a hole in a sparse array is checked (as undefined), where map would skip it.
 function validateJobs(raw: unknown, nStages: number): number[][] {
   if (!Array.isArray(raw)) throw new InputError('bad problem', '`jobs` must be an array of jobs, each an array with one processing time per stage');
   if (raw.length === 0) throw new InputError('bad problem', '`jobs` is empty: there is nothing to schedule');
@@ -98,11 +99,11 @@ function validateJobs(raw: unknown, nStages: number): number[][] {
   if (raw.length * nStages > FLOWSHOP_LIMITS.maxOperations) {
     throw new InputError('too large', `${raw.length} jobs × ${nStages} stages exceed the limit of ${FLOWSHOP_LIMITS.maxOperations} operations`);
   }
-  return raw.map((times: unknown, j) => {
+  return Array.from(raw, (times: unknown, j) => {
     if (!Array.isArray(times)) throw new InputError('bad job', `job ${j} must be an array with one processing time per stage`);
     if (times.length !== nStages) throw new InputError('bad job', `job ${j} has ${times.length} processing times for ${nStages} stages`);
     let work = 0;
-    const out = times.map((p: unknown, k) => {
+    const out = Array.from(times, (p: unknown, k) => {
       const where = `job ${j}, stage ${k}`;
       if (typeof p !== 'number' || !Number.isFinite(p)) throw new InputError('bad time', `${where}: processing time must be a finite number, got ${String(p)}`);
       if (p < 0) throw new InputError('bad time', `${where}: processing time ${p} is negative`);
@@ -119,7 +120,7 @@ function perJob(raw: unknown, n: number, field: string, fallback: number, nullab
   if (raw === undefined || raw === null) return new Array<number>(n).fill(fallback);
   if (!Array.isArray(raw)) throw new InputError(`bad ${field}`, `${field} must be an array with one number per job`);
   if (raw.length !== n) throw new InputError(`bad ${field}`, `${field} has ${raw.length} entries for ${n} jobs`);
-  return raw.map((v: unknown, j) => {
+  return Array.from(raw, (v: unknown, j) => {
     if (nullable && (v === null || v === undefined)) return fallback;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`bad ${field}`, `${field}[${j}] (job ${j}) must be a finite number, got ${String(v)}`);
     if (v < min) throw new InputError(`bad ${field}`, `${field}[${j}] (job ${j}) must be >= ${min}, got ${v}`);
@@ -132,7 +133,7 @@ function validateWindows(raw: unknown, stages: { speeds: number[] }[]): FlowShop
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new InputError('bad unavailable', 'unavailable must be an array of {stage, machine, start, end}');
   if (raw.length > FLOWSHOP_LIMITS.maxUnavailable) throw new InputError('too large', `${raw.length} unavailability windows exceed the limit of ${FLOWSHOP_LIMITS.maxUnavailable}`);
-  const out = raw.map((w: unknown, i) => {
+  const out = Array.from(raw, (w: unknown, i) => {
     const where = `unavailable[${i}]`;
     if (!isObject(w)) throw new InputError('bad unavailable', `${where} must be an object {stage, machine, start, end}`);
     const { stage, machine, start, end } = w;

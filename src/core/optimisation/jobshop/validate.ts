@@ -128,7 +128,7 @@ function perJob(raw: unknown, n: number, field: string, fallback: number, nullab
   if (raw === undefined || raw === null) return new Array<number>(n).fill(fallback);
   if (!Array.isArray(raw)) throw new InputError(`bad ${field}`, `${field} must be an array with one number per job`);
   if (raw.length !== n) throw new InputError(`bad ${field}`, `${field} has ${raw.length} entries for ${n} jobs`);
-  return raw.map((v, j) => {
+  return Array.from(raw, (v, j) => {
     if (nullable && (v === null || v === undefined)) return fallback;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`bad ${field}`, `${field}[${j}] (job ${j}) must be a finite number, got ${String(v)}`);
     if (v < min) throw new InputError(`bad ${field}`, `${field}[${j}] (job ${j}) must be >= ${min}, got ${v}`);
@@ -141,7 +141,7 @@ function validateWindows(raw: unknown, machines: number): MachineUnavailability[
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new InputError('bad unavailable', 'unavailable must be an array of {machine, start, end}');
   if (raw.length > JOBSHOP_LIMITS.maxUnavailable) throw new InputError('too large', `${raw.length} unavailability windows exceed the limit of ${JOBSHOP_LIMITS.maxUnavailable}`);
-  const out = raw.map((w, i) => {
+  const out = Array.from(raw, (w, i) => {
     const where = `unavailable[${i}]`;
     if (!isObject(w)) throw new InputError('bad unavailable', `${where} must be an object {machine, start, end}`);
     const { machine, start, end } = w;

@@ -16,7 +16,7 @@
  * asymmetric matrices with any diagonal); the tabu search keeps the whole delta matrix and updates
  * it in O(1) per pair not touched by the move (layout/tabu.ts).
  */
-import { ConfigError, InputError } from '../../errors';
+import { ConfigError, InputError, describeValue } from '../../errors';
 
 export interface QapInstance {
   n: number;
@@ -35,7 +35,7 @@ function matrix(rows: unknown, n: number | undefined, what: string): { n: number
   rows.forEach((row, i) => {
     if (!Array.isArray(row) || row.length !== size) throw new ConfigError(`bad ${what}`, `${what} row ${i} must have ${size} numbers`);
     row.forEach((v, j) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`bad ${what}`, `${what}[${i}][${j}] = ${String(v)} is not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`bad ${what}`, `${what}[${i}][${j}] = ${describeValue(v)} is not a finite number`);
       data[i * size + j] = v;
     });
   });
@@ -51,11 +51,11 @@ export function qapInstance(a: number[][], b: number[][], name?: string): QapIns
 
 /** Throws InputError unless p is a permutation of 0 … n−1. */
 export function checkPermutation(p: ArrayLike<number>, n: number): void {
-  if (!p || typeof p.length !== 'number' || p.length !== n) throw new InputError('bad permutation', `expected ${n} entries, got ${p && typeof p.length === 'number' ? p.length : String(p)}`);
+  if (!p || typeof p.length !== 'number' || p.length !== n) throw new InputError('bad permutation', `expected ${n} entries, got ${p && typeof p.length === 'number' ? p.length : describeValue(p)}`);
   const seen = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const v = p[i];
-    if (!Number.isInteger(v) || v < 0 || v >= n) throw new InputError('bad permutation', `entry ${i} = ${String(v)} is not an integer in 0 … ${n - 1}`);
+    if (!Number.isInteger(v) || v < 0 || v >= n) throw new InputError('bad permutation', `entry ${i} = ${describeValue(v)} is not an integer in 0 … ${n - 1}`);
     if (seen[v]) throw new InputError('bad permutation', `location ${v} is used twice`);
     seen[v] = 1;
   }

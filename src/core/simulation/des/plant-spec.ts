@@ -13,6 +13,9 @@ export type { MaintenanceSpec, ShiftCalendarSpec, ShiftSpec } from './calendar';
 /** Product type of parts from a source that gives no `products`. */
 export const DEFAULT_PRODUCT = 'part';
 
+/** Most parallel servers a station may have: the engine keeps per-server arrays (1e308 would not fit). */
+export const MAX_SERVERS = 10_000;
+
 /** One product type, or relative weights per type (they need not sum to 1). */
 export type ProductMix = string | Record<string, number>;
 
@@ -314,7 +317,7 @@ export function compilePlant(spec: unknown): CompiledPlant {
   const stations: CompiledStation[] = (spec.stations as PlantStationSpec[]).map((s) => {
     const where = `station "${s.name}"`;
     const servers = s.servers ?? 1;
-    if (typeof servers !== 'number' || !Number.isInteger(servers) || servers < 1) throw new ConfigError('bad servers', `${where}: servers must be an integer >= 1`);
+    if (typeof servers !== 'number' || !Number.isInteger(servers) || servers < 1 || servers > MAX_SERVERS) throw new ConfigError('bad servers', `${where}: servers must be an integer >= 1 and at most ${MAX_SERVERS}`);
     const buffer = s.buffer ?? Infinity;
     if (typeof buffer !== 'number' || !(buffer === Infinity || (Number.isInteger(buffer) && buffer >= 0)))
       throw new ConfigError('bad buffer', `${where}: buffer must be an integer >= 0 or Infinity`);
