@@ -234,6 +234,7 @@ describe('twin-gate across a real Node-RED restart and redeploy (localfilesystem
     assert.ok(types(beforeStop).includes('verified'));
     assert.deepEqual(plantNow(), { [keys[0]]: NEW, [keys[1]]: NEW, [keys[2]]: OLD });
     await red.stop();
+    const stoppedAt = Date.now();
     assert.equal(savedOnDisk().rollouts[0].data.state, 'observing', 'the close handler saved the rollout');
 
     const { restored } = await restartAndMeasure('SIGINT mid step 2');
@@ -256,8 +257,9 @@ describe('twin-gate across a real Node-RED restart and redeploy (localfilesystem
     const lastBefore = Math.max(...beforeStop.map((e) => e.time));
     console.log(`      [SIGINT mid step 2] step 2 analysed ${step2.time - restored.t} ms after the restore, window ${step2.detail.window.to - step2.detail.window.from} ms, on ${k.nExposed} exposed samples, outcome ${step2.detail.outcome} (a fresh window after the restore)`);
     // The step's analysis window starts after the restart: samples from before the stop (and the
-    // time Node-RED was down) are not evidence.
-    assert.ok(step2.detail.window.from >= restored.t - 50 && lastBefore <= restored.t, JSON.stringify(step2.detail.window));
+    // time Node-RED was down) are not evidence. (Bounded by the stop, not by when this test saw the
+    // restored note, which a busy machine delays.)
+    assert.ok(step2.detail.window.from >= stoppedAt && lastBefore <= stoppedAt, JSON.stringify({ window: step2.detail.window, stoppedAt, lastBefore }));
     assert.ok(!types(after).some((t) => ['rollback', 'rolled-back', 'failed'].includes(t)), types(after).join(' '));
     assert.equal(after[after.length - 1].type, 'completed');
     assertNoKeyUnknown(after);
