@@ -206,9 +206,9 @@ export function validateCandidate(raw: unknown, origin?: string): Candidate {
   if (kind !== 'model' && out.model) throw fieldError('candidate.model', `is only for model candidates (this one is ${kind})`, origin);
 
   if (rec.id !== undefined) out.id = requireText(typeof rec.id === 'number' ? String(rec.id) : rec.id, 'candidate.id', CANDIDATE_LIMITS.maxIdLength, origin);
+  else out.id = contentId({ ...out, id: undefined });
   // Ids key the gate's records; a name special on every object would set a prototype instead.
   if (out.id === '__proto__' || out.id === 'constructor' || out.id === 'prototype') throw new InputError('bad candidate', `candidate.id "${out.id}" is reserved`, origin);
-  else out.id = contentId({ ...out, id: undefined });
   return out;
 }
 

@@ -27,6 +27,7 @@ describe('gate candidate', () => {
     for (const id of ['__proto__', 'constructor', 'prototype']) {
       assert.throws(() => validateCandidate({ ...candidate(), id }), inputError('bad candidate', /reserved/), id);
     }
+    assert.equal(validateCandidate({ ...candidate(), id: 'c-1' }).id, 'c-1', 'an ordinary id is kept');
   });
 
   it('gives a stable id to a candidate sent without one', () => {
