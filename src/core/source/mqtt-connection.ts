@@ -18,7 +18,11 @@ export interface MqttSourceOptions {
   persistentSession: boolean;
   sessionExpiryS?: number;
   backoff?: BackoffOptions;
+  /** Last will: published by the broker when the connection ends without a DISCONNECT. */
+  will?: MqttWill;
 }
+
+export interface MqttWill { topic: string; payload: string | Buffer; qos: 0 | 1 | 2; retain: boolean }
 
 export interface MqttDelivery { qos: 0 | 1 | 2; retain: boolean; duplicate: boolean }
 
@@ -91,6 +95,10 @@ export class MqttConnection {
   private readonly incomingStore = new Store();
   private readonly outgoingStore = new Store();
   private readonly subscriptions = new Map<string, BrokerSubscription>();
+  /** Unsubscribed, waiting for the UNSUBACK: still routed, so nothing the broker sent before is lost. */
+  private readonly draining = new Map<BrokerSubscription, () => void>();
+  /** MQTT 5 routing: subscription identifier → subscriptions (thousands of filters stay fast). */
+  private readonly byId = new Map<number, Set<BrokerSubscription>>();
   private readonly pendingUnsubscribes = new Set<string>();
   private readonly pendingPublishes = new Set<(err?: Error) => void>();
   private held: ReceivedMessage[] = [];
@@ -138,11 +146,15 @@ export class MqttConnection {
     }
   }
 
-  subscribe(filter: string, qos: Qos, onMessage: MqttMessageHandler): () => void {
+  /**
+   * Returns the unsubscribe function. `unsubscribe(true)` (drain) keeps delivering what the broker
+   * sent before it took the UNSUBSCRIBE and resolves at the UNSUBACK (at once when offline).
+   */
+  subscribe(filter: string, qos: Qos, onMessage: MqttMessageHandler): (drain?: boolean) => Promise<void> {
     const problem = topicFilterProblem(filter);
     if (problem) throw new ConfigError('bad topic filter', `${filter}: ${problem}`);
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new ConfigError('bad QoS', `QoS must be 0, 1 or 2, got ${qos}`);
-    if (this.closing) return () => undefined;
+    if (this.closing) return () => Promise.resolve();
     const subscriber: Subscriber = { onMessage, active: true, backlog: null };
     let subscription = this.subscriptions.get(filter);
     if (!subscription) {
@@ -151,6 +163,7 @@ export class MqttConnection {
         subscribers: new Set(), sentQos: undefined,
       };
       this.subscriptions.set(filter, subscription);
+      this.indexSubscription(subscription);
       this.pendingUnsubscribes.delete(filter);
     } else if (qos > subscription.qos) {
       subscription.qos = qos;
@@ -159,7 +172,13 @@ export class MqttConnection {
     if (this.brokerReady && subscription.sentQos !== subscription.qos) this.sendSubscribe(subscription);
     this.handOverHeld(subscription.matchFilter, subscriber);
     const owner = subscription;
-    return () => this.unsubscribe(owner, subscriber);
+    return (drain = false) => this.unsubscribe(owner, subscriber, drain);
+  }
+
+  /** Sets the last will for the next connect; false when already connected (it applies from the next session). */
+  setWill(will: MqttWill | undefined): boolean {
+    this.options.will = will;
+    return this.client === undefined;
   }
 
   publish(topic: string, payload: string | Buffer, options: { qos?: Qos; retain?: boolean } = {}): Promise<void> {
@@ -192,6 +211,8 @@ export class MqttConnection {
       for (const subscriber of subscription.subscribers) subscriber.active = false;
     }
     this.subscriptions.clear();
+    this.byId.clear();
+    for (const settle of [...this.draining.values()]) settle();
     const client = this.client;
     const graceful = this.brokerReady && client !== undefined && Object.keys(client.outgoing).length === 0;
     this.brokerReady = false;
@@ -224,6 +245,7 @@ export class MqttConnection {
       resubscribe: false, // we restore subscriptions ourselves, knowing sessionPresent
       connectTimeout: 30_000,
       incomingStore: this.incomingStore, outgoingStore: this.outgoingStore,
+      will: o.will ? { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: o.will.retain } : undefined,
       ...o.tls, // ca, cert, key (PEM) and rejectUnauthorized; only used by mqtts:// and wss://
     };
   }
@@ -281,6 +303,7 @@ export class MqttConnection {
 
   private onConnectionClosed(): void {
     this.brokerReady = false;
+    for (const settle of [...this.draining.values()]) settle();
     if (this.closing || this.retryTimer) return;
     if (this.fatalProblem) {
       // No retry loop: bad credentials stay bad until someone changes the configuration.
@@ -317,15 +340,45 @@ export class MqttConnection {
     });
   }
 
-  private unsubscribe(subscription: BrokerSubscription, subscriber: Subscriber): void {
-    if (!subscriber.active) return;
+  private indexSubscription(subscription: BrokerSubscription): void {
+    let set = this.byId.get(subscription.id);
+    if (!set) this.byId.set(subscription.id, (set = new Set()));
+    set.add(subscription);
+  }
+
+  private unindexSubscription(subscription: BrokerSubscription): void {
+    const set = this.byId.get(subscription.id);
+    set?.delete(subscription);
+    if (set?.size === 0) this.byId.delete(subscription.id);
+  }
+
+  private unsubscribe(subscription: BrokerSubscription, subscriber: Subscriber, drain: boolean): Promise<void> {
+    if (!subscriber.active) return Promise.resolve();
+    const last = subscription.subscribers.size === 1 && this.subscriptions.get(subscription.filter) === subscription;
+    const client = this.client;
+    if (drain && last && this.brokerReady && client) {
+      this.subscriptions.delete(subscription.filter);
+      return new Promise<void>((resolve) => {
+        const settle = (): void => {
+          if (!this.draining.delete(subscription)) return;
+          subscriber.active = false;
+          subscription.subscribers.delete(subscriber);
+          this.unindexSubscription(subscription);
+          resolve();
+        };
+        this.draining.set(subscription, settle);
+        client.unsubscribe(subscription.filter, () => settle());
+      });
+    }
     subscriber.active = false;
     subscription.subscribers.delete(subscriber);
-    if (subscription.subscribers.size > 0 || this.subscriptions.get(subscription.filter) !== subscription) return;
+    if (subscription.subscribers.size > 0 || this.subscriptions.get(subscription.filter) !== subscription) return Promise.resolve();
     this.subscriptions.delete(subscription.filter);
+    this.unindexSubscription(subscription);
     if (this.brokerReady) this.client?.unsubscribe(subscription.filter);
     // Offline: a persistent session still holds the subscription, so drop it once we are back.
     else if (this.options.persistentSession) this.pendingUnsubscribes.add(subscription.filter);
+    return Promise.resolve();
   }
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
@@ -341,15 +394,19 @@ export class MqttConnection {
   }
 
   private receiversOf(topic: string, ids: number | number[] | undefined): Subscriber[] {
-    let candidates = [...this.subscriptions.values()];
+    let candidates: BrokerSubscription[] | undefined;
     if (ids !== undefined) {
       const idList = Array.isArray(ids) ? ids : [ids];
-      const known = candidates.filter((s) => idList.includes(s.id));
+      const known: BrokerSubscription[] = [];
+      for (const id of idList) for (const s of this.byId.get(id) ?? []) known.push(s);
       // Unknown identifiers (a subscription from an earlier configuration): fall back to matching.
       if (known.length > 0) candidates = known;
     }
+    candidates ??= [...this.subscriptions.values(), ...this.draining.keys()];
     const receivers: Subscriber[] = [];
     for (const subscription of candidates) {
+      // A filter subscribed again while its old subscription drains: the new one receives.
+      if (this.draining.has(subscription) && this.subscriptions.has(subscription.filter)) continue;
       if (topicMatchesFilter(subscription.matchFilter, topic)) receivers.push(...subscription.subscribers);
     }
     return receivers;

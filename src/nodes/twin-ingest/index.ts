@@ -1,3 +1,6 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { ClusterMember, samplesOfState } from '../../core/cluster';
 import { ConfigError, isTwinError } from '../../core/errors';
 import { IngestPipeline, type IngestResult } from '../../core/ingest/pipeline';
 import { sampleTopic } from '../../core/ingest/sample';
@@ -8,7 +11,7 @@ import { LiveStatus, Rejections } from '../common/live-status';
 import { reportError } from '../common/report-error';
 import { statusOf } from '../common/status';
 import { sourceStatus, type SourceUser, type TwinSourceNode } from '../twin-source/source-node';
-import { ingestSettings, migrateIngestDef, type IngestNodeSettings, type TwinIngestDef } from './options';
+import { ingestSettings, migrateIngestDef, type ClusterSettings, type IngestNodeSettings, type TwinIngestDef } from './options';
 
 /** A connected source silent for this long is worth a yellow status. */
 const silenceWarningMs = 60000;
@@ -28,6 +31,7 @@ export = function registerTwinIngest(RED: NodeAPI): void {
     let configError: ConfigError | undefined;
     let settings: IngestNodeSettings | undefined;
     let pipeline: IngestPipeline | undefined;
+    let member: ClusterMember | undefined;
 
     try {
       settings = ingestSettings(def);
@@ -51,7 +55,9 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       if (signalCount === 0) {
         return source ? statusOf.working(t('twin-ingest.status.connected-waiting')) : statusOf.idle(t('twin-ingest.status.waiting') + rejected);
       }
-      const signals = t(source ? 'twin-ingest.status.connected-signals' : 'twin-ingest.status.signals', { count: signalCount });
+      const cluster = member?.summary();
+      const share = cluster ? `, ${cluster.owned}/${cluster.assets} assets` : '';
+      const signals = t(source ? 'twin-ingest.status.connected-signals' : 'twin-ingest.status.signals', { count: signalCount }) + share;
       if (source && now - lastSampleAt > silenceWarningMs) {
         return statusOf.degraded(`${signals}, ${t('twin-ingest.status.silent', { seconds: Math.round((now - lastSampleAt) / 1000) })}`);
       }
@@ -98,16 +104,24 @@ export = function registerTwinIngest(RED: NodeAPI): void {
 
     const send: SendFn = (msg) => node.send(msg as NodeMessage[]);
     if (source && pipeline && settings) {
+      let wasConnected = false;
       const user: SourceUser = {
         onSourceState: (state) => {
           sourceState = state;
+          if (member && state.name === 'connected') {
+            const joining = wasConnected ? member.rejoin() : member.start();
+            joining.catch((err: unknown) => node.warn(`cluster: ${err instanceof Error ? err.message : String(err)}`));
+            wasConnected = true;
+          }
           status.refresh();
         },
       };
       const activePipeline = pipeline;
       if (source.mqtt) {
         const filter = activePipeline.subscription ?? (def.topic ?? '').trim();
-        if (filter) {
+        if (filter && settings.cluster) {
+          member = clusterMember(source, settings.cluster, settings.qos, activePipeline);
+        } else if (filter) {
           cleanups.push(source.mqtt.subscribe(filter, settings.qos, (topic, payload) => {
             deliver(activePipeline.fromMessage(topic, payload, Date.now()), { topic, payload }, send);
           }));
@@ -131,12 +145,46 @@ export = function registerTwinIngest(RED: NodeAPI): void {
       cleanups.push(() => source.deregister(user));
     }
 
+    /** Shares the topic's assets with the other instances of the group (src/core/cluster/member.ts). */
+    function clusterMember(from: TwinSourceNode, cluster: ClusterSettings, qos: 0 | 1 | 2, activePipeline: IngestPipeline): ClusterMember {
+      const memberId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(-128);
+      const connection = from.mqtt as NonNullable<TwinSourceNode['mqtt']>;
+      const created: ClusterMember = new ClusterMember(connection, {
+        prefix: cluster.prefix, group: cluster.group, memberId, assets: cluster.assets,
+        filterOf: (asset) => cluster.filters.get(asset) as string, assetLevels: cluster.assetLevels, qos,
+        stateIntervalMs: cluster.stateIntervalMs, handoverTimeoutMs: cluster.handoverTimeoutMs,
+      }, {
+        onSample: (_asset, topic, payload) => {
+          const result = activePipeline.fromMessage(topic, payload, Date.now());
+          for (const sample of result.samples) created.observe(sample);
+          deliver(result, { topic, payload }, send);
+        },
+        onRestore: (_asset, state) => {
+          // The asset's state before the takeover goes first, marked, so twin-state starts from it.
+          const messages = samplesOfState(state, Date.now()).map((sample): NodeMessage => ({ topic: sampleTopic(sample), payload: sample, restored: true }));
+          send([messages]);
+        },
+        onChange: () => status.markDirty(),
+        onProblem: (err) => node.warn(`cluster: ${err.message}`),
+      });
+      // Without the will a killed instance keeps its record (and its assets) until it comes back.
+      if (!connection.setWill(created.will)) node.warn('cluster: the source was already connected, so a killed instance is not detected until its source reconnects; restart the flows');
+      return created;
+    }
+
     status.refresh();
 
     node.on('close', (_removed, done) => {
-      for (const cleanup of cleanups.splice(0)) cleanup();
-      status.dispose();
-      done();
+      const finish = (): void => {
+        for (const cleanup of cleanups.splice(0)) cleanup();
+        status.dispose();
+        done();
+      };
+      if (!member) return finish();
+      // Hand the assets over before the source closes its connection.
+      const leaving = member.leave();
+      source?.holdOpen(leaving);
+      leaving.then(finish, finish);
     });
   }
 

@@ -3,6 +3,8 @@ import type { IngestFormat, IngestSettings } from '../../core/ingest/pipeline';
 import type { SignalRule } from '../../core/ingest/normaliser';
 import { defaultPayloadOptions } from '../../core/ingest/payload-decoder';
 import type { MonitoredItemSpec } from '../../core/source/opcua-connection';
+import { compileTopicTemplate } from '../../core/ingest/topic-template';
+import { assetFilter, assetLevelCount, clusterFilterProblem, groupProblem, parseAssetList, prefixProblem } from '../../core/cluster';
 import type { NodeDef } from '../common/red';
 
 /** One OPC UA monitored item as the editor saves it. */
@@ -44,6 +46,27 @@ export interface TwinIngestDef extends NodeDef {
   outOfOrder?: 'drop' | 'keep';
   textValues?: boolean;
   maxBytes?: string | number;
+  /** Scale-out: the share group of the instances that split this topic's assets ('' = not clustered). */
+  clusterGroup?: string;
+  /** Topic prefix of the cluster's records and of the asset states (`<prefix>/<asset>/state`). */
+  clusterPrefix?: string;
+  /** The assets to share out: paths separated by commas or new lines, `{1..20}` ranges. */
+  clusterAssets?: string;
+  /** Seconds between state messages of a changed asset; 0: none. */
+  stateInterval?: string | number;
+  /** Seconds a handover may take before the instance goes on without it. */
+  handoverTimeout?: string | number;
+}
+
+export interface ClusterSettings {
+  group: string;
+  prefix: string;
+  assets: string[];
+  /** asset → the filter of its samples (without $share). */
+  filters: Map<string, string>;
+  assetLevels: number;
+  stateIntervalMs: number;
+  handoverTimeoutMs: number;
 }
 
 export interface OpcuaItem extends MonitoredItemSpec {
@@ -55,6 +78,8 @@ export interface IngestNodeSettings {
   pipeline: IngestSettings;
   qos: 0 | 1 | 2;
   items: OpcuaItem[];
+  /** Set when the node shares its assets with other instances. */
+  cluster?: ClusterSettings;
 }
 
 export const currentConfigVersion = 1;
@@ -116,6 +141,7 @@ export function ingestSettings(def: TwinIngestDef): IngestNodeSettings {
   const timePaths = (def.timePath ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   return {
     qos,
+    cluster: clusterSettings(def),
     items: (def.items ?? []).map(opcuaItem),
     pipeline: {
       topicTemplate: (def.topic ?? '').trim(),
@@ -139,5 +165,29 @@ export function ingestSettings(def: TwinIngestDef): IngestNodeSettings {
         maxSignals: 100000,
       },
     },
+  };
+}
+
+/** The scale-out settings; undefined when the node is not clustered (no group). */
+function clusterSettings(def: TwinIngestDef): ClusterSettings | undefined {
+  const group = (def.clusterGroup ?? '').trim();
+  if (!group) return undefined;
+  const groupIssue = groupProblem(group);
+  if (groupIssue) throw new ConfigError('bad cluster group', groupIssue);
+  const prefix = (def.clusterPrefix ?? '').trim() || 'twinloop';
+  const prefixIssue = prefixProblem(prefix);
+  if (prefixIssue) throw new ConfigError('bad cluster prefix', prefixIssue);
+  const subscription = compileTopicTemplate((def.topic ?? '').trim()).subscription;
+  const filterIssue = clusterFilterProblem(subscription);
+  if (filterIssue) throw new ConfigError('bad cluster topic', filterIssue);
+  const assets = parseAssetList(def.clusterAssets ?? '');
+  const filters = new Map(assets.map((asset) => [asset, assetFilter(subscription, asset)]));
+  const stateInterval = numberOr(def.stateInterval, 1, 'state interval');
+  if (stateInterval < 0 || stateInterval > 3600) throw new ConfigError('bad state interval', 'state interval: 0 to 3600 s');
+  const handoverTimeout = numberOr(def.handoverTimeout, 5, 'handover timeout');
+  if (handoverTimeout < 0.1 || handoverTimeout > 60) throw new ConfigError('bad handover timeout', 'handover timeout: 0.1 to 60 s');
+  return {
+    group, prefix, assets, filters, assetLevels: assetLevelCount(subscription),
+    stateIntervalMs: Math.round(stateInterval * 1000), handoverTimeoutMs: Math.round(handoverTimeout * 1000),
   };
 }

@@ -58,12 +58,28 @@ export = function registerTwinSource(RED: NodeAPI): void {
     this.deregister = (user) => {
       users.delete(user);
     };
+    // Users closing in the same stop (nodes close before their config nodes) may still need the connection.
+    const holds = new Set<Promise<unknown>>();
+    this.holdOpen = (work) => {
+      const hold = work.catch(() => undefined);
+      holds.add(hold);
+      void hold.then(() => holds.delete(hold));
+    };
 
     this.on('close', (_removed, done) => {
       users.clear();
       if (!connection) return done();
       const timer = setTimeout(done, closeTimeoutMs);
-      connection.close().then(
+      let holdTimer: NodeJS.Timeout | undefined;
+      const held = holds.size === 0 ? undefined : new Promise<void>((resolve) => {
+        holdTimer = setTimeout(resolve, closeTimeoutMs / 2);
+        void Promise.all([...holds]).then(() => resolve());
+      });
+      const closed = held ? held.then(() => {
+        clearTimeout(holdTimer);
+        return connection.close();
+      }) : connection.close();
+      closed.then(
         () => { clearTimeout(timer); done(); },
         () => { clearTimeout(timer); done(); },
       );

@@ -20,6 +20,8 @@ export interface TwinSourceNode extends Node {
   configError?: ConfigError;
   register(user: SourceUser): void;
   deregister(user: SourceUser): void;
+  /** Keeps the connection open on close until `work` settles (a cluster handover), bounded. */
+  holdOpen(work: Promise<unknown>): void;
 }
 
 /** The status words a user node shows for its source's state. */
