@@ -112,6 +112,7 @@ describe('twin-ingest through an MQTT twin-source (Mosquitto at 127.0.0.1:1883)'
     await load(flow(run, { topic: `twinloop-test/${run}/#` }, { broker: 'mqtt://127.0.0.1:1' }));
     const seen = statuses('ingest');
     await waitFor(() => seen.some((s) => s.fill === 'yellow' && /retry in \d+ s/.test(s.text)), 'a yellow "retry in N s" status');
+    assert.ok(!seen.some((s) => s.fill === 'green'), `never green while the broker is unreachable: ${JSON.stringify(seen)}`);
     const firstConnection = helper.getNode('source').mqtt;
     await helper.unload();
     assert.equal(firstConnection.state.state.name, 'closed', 'the old connection is closed by the redeploy');

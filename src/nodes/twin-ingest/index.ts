@@ -50,6 +50,8 @@ export = function registerTwinIngest(RED: NodeAPI): void {
         return statusOf.refused(t('twin-ingest.status.rejected', { count: rejections.count, reason: rejections.lastReason }));
       }
       const rejected = rejections.count ? t('twin-ingest.status.rejected-suffix', { count: rejections.count }) : '';
+      // Until the source reports its state it has not connected: say so rather than a green guess.
+      if (source && !sourceState) return statusOf.connecting(t('twin-source.status.connecting'));
       if (source && sourceState && sourceState.name !== 'connected') return sourceStatus(sourceState, t);
       const signalCount = pipeline?.signalCount ?? 0;
       if (signalCount === 0) {
