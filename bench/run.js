@@ -7,7 +7,11 @@
  * ({name, display, target, pass}). At the end a summary of all of them is printed.
  * Exit code: 0 when every benchmark ran and met every target and check, 1 otherwise.
  *
- *   node bench/run.js [--no-build] [name ...]     e.g. `npm run bench -- --no-build ingest`
+ *   node bench/run.js [--no-build] [name ...] [--option ...]     e.g. `npm run bench -- --no-build ingest`
+ *
+ * Other `--` options (e.g. `--ci`) are passed on to every benchmark run. A benchmark whose length
+ * depends on them gives its own time limit in bench/<name>/time-limit.js (a function of those options
+ * returning seconds); BENCH_TIME_LIMIT_S, when set, applies to every benchmark.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -21,6 +25,13 @@ const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S || 240) * 1000;
 const args = process.argv.slice(2);
 const build = !args.includes('--no-build');
 const only = args.filter((a) => !a.startsWith('--'));
+const passOn = args.filter((a) => a.startsWith('--') && a !== '--no-build');
+
+function timeLimitMs(name) {
+  const file = path.join(benchDir, name, 'time-limit.js');
+  if (process.env.BENCH_TIME_LIMIT_S || !fs.existsSync(file)) return TIME_LIMIT_MS;
+  return require(file)(passOn) * 1000;
+}
 
 const benches = fs.readdirSync(benchDir, { withFileTypes: true })
   .filter((d) => d.isDirectory() && fs.existsSync(path.join(benchDir, d.name, 'index.js')))
@@ -40,15 +51,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 function runBench(name) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [path.join(benchDir, name, 'index.js')], { cwd: root, stdio: 'inherit' });
+    const limitMs = timeLimitMs(name);
+    const child = spawn(process.execPath, [path.join(benchDir, name, 'index.js'), ...passOn], { cwd: root, stdio: 'inherit' });
     current = child;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      console.error(`\n[run] ${name}: over the time limit of ${TIME_LIMIT_MS / 1000} s, stopping it`);
+      console.error(`\n[run] ${name}: over the time limit of ${limitMs / 1000} s, stopping it`);
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }, TIME_LIMIT_MS);
+    }, limitMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       current = undefined;
