@@ -6,8 +6,21 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
+/**
+ * node-opcua-pki sets OPENSSL_CONF (and RANDFILE) in this process when it makes certificates, to the text
+ * "undefined" when it has no config; the openssl command line then refuses to start. Such leftovers are
+ * dropped here.
+ */
+function opensslEnv() {
+  const env = { ...process.env };
+  for (const name of ['OPENSSL_CONF', 'RANDFILE']) {
+    if (env[name] !== undefined && !fs.existsSync(env[name])) delete env[name];
+  }
+  return env;
+}
+
 function openssl(dir, args) {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: opensslEnv() });
 }
 
 function makeCa(dir, name) {
