@@ -72,6 +72,8 @@ describe('browser: the Twin sidebar with the demo plant', function () {
     // Freshness is live: the age in the row's tooltip stays small while the plant publishes every second.
     const title = await page.locator(`.twinloop-signal[data-key="${OVEN_TEMPERATURE}"]`).getAttribute('title');
     assert.match(title, /fresh, \d+ (ms|s) old/);
+    // The gate's row comes with the next summary (every second) after the deploy.
+    await page.waitForFunction(() => $('#twinloop-gates .twinloop-gate').length >= 1, null, { timeout: 15000 }).catch(() => {});
     assert.equal(await page.locator('#twinloop-gates .twinloop-gate').count(), 1, 'the trust gate is listed');
   });
 
