@@ -168,6 +168,44 @@ describe('MqttConnection', function () {
     });
   }
 
+  it('a subscriber leaving in the same tick as close() keeps the persistent subscription: QoS 1 messages in flight then arrive at the next connection', async function () {
+    this.timeout(30000);
+    const clientId = `tl_${run}_inflight`;
+    const topic = `twinloop/${run}/inflight/count`;
+    const first = await connected({ clientId, persistentSession: true });
+    const seen = new Set();
+    const unsubscribe = await subscribeReady(first, `twinloop/${run}/inflight/+`, `twinloop/${run}/inflight/probe`, 1, (_t, payload) => seen.add(Number(payload)));
+    const publisher = await connected({ protocolVersion: 4 });
+    const total = 3000;
+    const published = Promise.all(Array.from({ length: total }, (_, i) => publisher.publish(topic, String(i), { qos: 1 })));
+    await waitFor(() => seen.size >= 300, 'the first messages');
+    // As Node-RED stops a flow: the user node closes, then its config node, in one go.
+    unsubscribe();
+    const closed = first.close();
+    const seenByFirst = seen.size;
+    await closed;
+    await published;
+    const second = await connected({ clientId, persistentSession: true });
+    second.subscribe(`twinloop/${run}/inflight/+`, 1, (_t, payload) => seen.add(Number(payload)));
+    await waitFor(() => seen.size === total, `all ${total} messages (${seen.size} so far)`, 15000);
+    assert.ok(seenByFirst < total, 'the close happened while messages were flowing');
+  });
+
+  it('a subscriber leaving an open connection is unsubscribed at the broker: nothing more is queued for the session', async () => {
+    const clientId = `tl_${run}_left`;
+    const topic = `twinloop/${run}/left/count`;
+    const first = await connected({ clientId, persistentSession: true });
+    const unsubscribe = await subscribeReady(first, `twinloop/${run}/left/+`, `twinloop/${run}/left/probe`, 1, () => undefined);
+    unsubscribe();
+    await sleep(300);
+    await first.close();
+    const publisher = await connected({ protocolVersion: 4 });
+    await publisher.publish(topic, 'after', { qos: 1 });
+    const second = await connected({ clientId, persistentSession: true });
+    await sleep(500);
+    assert.equal(second.held.length, 0, 'the broker queued nothing for the dropped subscription');
+  });
+
   it('holds at most 10,000 unclaimed messages, dropping the oldest', async function () {
     this.timeout(30_000);
     const clientId = `tl_${run}_hold_limit`;

@@ -245,6 +245,11 @@ export class MqttConnection {
       resubscribe: false, // we restore subscriptions ourselves, knowing sessionPresent
       connectTimeout: 30_000,
       incomingStore: this.incomingStore, outgoingStore: this.outgoingStore,
+      // Once closing, a QoS 1/2 message that still arrives is not acknowledged (and not delivered):
+      // the broker keeps it in the persistent session and sends it again to the next connection.
+      customHandleAcks: (_topic, _payload, _packet, acknowledge) => {
+        if (!this.closing) acknowledge(0);
+      },
       will: o.will ? { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: o.will.retain } : undefined,
       ...o.tls, // ca, cert, key (PEM) and rejectUnauthorized; only used by mqtts:// and wss://
     };
@@ -375,9 +380,15 @@ export class MqttConnection {
     if (subscription.subscribers.size > 0 || this.subscriptions.get(subscription.filter) !== subscription) return Promise.resolve();
     this.subscriptions.delete(subscription.filter);
     this.unindexSubscription(subscription);
-    if (this.brokerReady) this.client?.unsubscribe(subscription.filter);
-    // Offline: a persistent session still holds the subscription, so drop it once we are back.
-    else if (this.options.persistentSession) this.pendingUnsubscribes.add(subscription.filter);
+    // Told to the broker a moment later, and not at all when the connection closes meanwhile: Node-RED
+    // closes a flow's nodes before its config nodes in one go, so on a redeploy or a restart the
+    // persistent session keeps the subscription and the broker queues the samples for the next run.
+    setImmediate(() => {
+      if (this.closing || this.subscriptions.has(subscription.filter)) return;
+      if (this.brokerReady) this.client?.unsubscribe(subscription.filter);
+      // Offline: a persistent session still holds the subscription, so drop it once we are back.
+      else if (this.options.persistentSession) this.pendingUnsubscribes.add(subscription.filter);
+    });
     return Promise.resolve();
   }
 

@@ -188,7 +188,9 @@ export = function registerTwinState(RED: NodeAPI): void {
       clearInterval(periodic);
       if (freshnessTimer) clearTimeout(freshnessTimer);
       status.dispose();
-      save(() => done());
+      // After the messages Node-RED already dispatched to this node (delivered on setImmediate): the
+      // broker acknowledged them, so they belong in the saved state.
+      setImmediate(() => save(() => done()));
     });
   }
 
