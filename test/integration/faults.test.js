@@ -586,7 +586,8 @@ describe('faults: a real Node-RED through broker, server and runtime failures', 
       await red.stop();
     });
 
-    it('context store and gate journal replaced by plain files: the nodes keep running, the gate says so, samples and writes go on', async function () {
+    it('context store and gate journal replaced by plain files: the nodes keep running, the gate and twin-state say so, samples and writes go on', async function () {
+      this.timeout(90000);
       await waitFor(() => records(userDir).samples.length > 10, 'samples flowing');
       await waitFor(() => fs.existsSync(path.join(userDir, 'context')), 'the context directory');
       // The disk goes away under Node-RED: each directory becomes a plain file (root ignores chmod).
@@ -601,14 +602,14 @@ describe('faults: a real Node-RED through broker, server and runtime failures', 
       assert.equal(res.status, 200);
       await waitFor(() => Object.values(JSON.parse(fs.readFileSync(path.join(userDir, 'plant.json'), 'utf8'))).every((v) => v === 120), 'every setpoint written to the plant', 20000);
       const samplesBefore = records(userDir).samples.length;
-      await sleep(12000); // past twin-state's 10 s save and the store's 1 s flush
+      await sleep(14000); // past twin-state's 10 s save, the store's 1 s flush and twin-state's look at the file 2 s later
       const { samples, statuses } = records(userDir);
       const log = red.log.slice(logMark);
       const gateStory = statusStory(statuses, 'gate', brokenAt);
       const stateStory = statusStory(statuses, 'state', brokenAt);
       const journalErrors = log.split('\n').filter((l) => /journal cannot be written/.test(l));
       const contextErrors = log.split('\n').filter((l) => /Error writing context/.test(l));
-      console.log(`      [persistence unwritable] samples after the break: ${samples.length - samplesBefore} in 12 s; gate journal errors logged: ${journalErrors.length}, context write errors logged: ${contextErrors.length}`);
+      console.log(`      [persistence unwritable] samples after the break: ${samples.length - samplesBefore} in 14 s; gate journal errors logged: ${journalErrors.length}, context write errors logged: ${contextErrors.length}`);
       console.log(`      [persistence unwritable] first journal error: ${journalErrors[0] ?? '-'}`);
       console.log(`      [persistence unwritable] first context error: ${contextErrors[0] ?? '-'}`);
       console.log(`      [persistence unwritable] gate statuses: ${printStory(gateStory, brokenAt)}`);
@@ -618,7 +619,18 @@ describe('faults: a real Node-RED through broker, server and runtime failures', 
       assert.ok(journalErrors.length > 0, 'the gate logs that its journal cannot be written');
       assert.ok(gateStory.some((s) => s.fill === 'red' && /journal not writable/.test(s.text)), 'the gate status says the journal is not writable');
       assert.ok(contextErrors.length > 0, 'the context store logs its write errors');
+      const notSaved = stateStory.find((s) => /not saved/.test(s.text));
+      assert.ok(notSaved && notSaved.fill === 'yellow', `twin-state says its state is not saved: ${printStory(stateStory, brokenAt)}`);
+      assert.match(log, /state is not reaching the context store/, 'and logs it');
       assert.doesNotMatch(log, /uncaught|TypeError|RangeError/i);
+
+      // The disk comes back: the next save lands and the status says so.
+      const repairedAt = Date.now();
+      fs.rmSync(path.join(userDir, 'context'));
+      fs.renameSync(path.join(userDir, 'context.moved'), path.join(userDir, 'context'));
+      const savedAgain = await waitFor(() => statusStory(records(userDir).statuses, 'state', repairedAt).find((s) => s.fill === 'green'), 'twin-state green again', 20000);
+      console.log(`      [persistence unwritable] twin-state "not saved" ${notSaved.t - brokenAt} ms after the break, green ${savedAgain.t - repairedAt} ms after the repair`);
+      assert.match(red.log.slice(logMark), /the state is saved again/);
       // A clean stop still works (the store's last flush fails and is logged).
       const stopAt = Date.now();
       await red.stop();

@@ -1,5 +1,6 @@
 import { ConfigError, InputError, isTwinError } from '../../core/errors';
 import { TwinState, type TwinEvent, type TwinStateOptions } from '../../core/state';
+import { localContextFile, writtenSince } from '../common/context-file';
 import { translator } from '../common/i18n';
 import { LiveStatus, Rejections } from '../common/live-status';
 import type { HttpRequest, HttpResponse, Node, NodeAPI, NodeMessage, NodeStatus } from '../common/red';
@@ -84,10 +85,40 @@ export = function registerTwinState(RED: NodeAPI): void {
     }
 
     let unsaved = false;
+    // Why the state is not on disk, while it is not (undefined: saved, or nothing to save yet).
+    let notSaved: string | undefined;
+    const onSaved = (problem: string | undefined): void => {
+      if (problem === notSaved) return;
+      if (problem && !notSaved) node.warn(t('twin-state.log.not-saved', { reason: problem }));
+      if (!problem && notSaved) node.log(t('twin-state.log.saved-again'));
+      notSaved = problem;
+      status.markDirty();
+    };
+    // A cached localfilesystem store reports no write error: its file shows whether the save landed.
+    // Inside a subflow the context scope is not the node's tab: not looked at.
+    const placed = node as Node & { z?: string; _alias?: string };
+    const contextFile = settings.persist && !placed._alias && placed.z
+      ? localContextFile(RED.settings, settings.store, node.id, placed.z) : undefined;
+    let fileCheck: NodeJS.Timeout | undefined;
+    const checkFileLater = (savedAt: number): void => {
+      if (!contextFile || contextFile.flushMs === 0 || fileCheck) return;
+      fileCheck = setTimeout(() => {
+        writtenSince(contextFile.file, savedAt).then((problem) => {
+          fileCheck = undefined;
+          onSaved(problem && t('twin-state.status.not-saved', { reason: problem }));
+        }, () => { fileCheck = undefined; });
+      }, contextFile.flushMs + 2000);
+    };
     const save = (callback?: (err?: Error) => void): void => {
       if (!settings.persist || !unsaved) return callback?.();
       unsaved = false;
-      context.set(savedStateKey, state.toJSON(), settings.store, callback);
+      const savedAt = Date.now();
+      context.set(savedStateKey, state.toJSON(), settings.store, (err?: Error) => {
+        if (err) onSaved(t('twin-state.status.not-saved', { reason: (err as NodeJS.ErrnoException).code ?? err.message }));
+        else if (contextFile?.flushMs === 0) onSaved(undefined);
+        else checkFileLater(savedAt);
+        callback?.(err);
+      });
     };
 
     function currentStatus(): NodeStatus {
@@ -98,7 +129,11 @@ export = function registerTwinState(RED: NodeAPI): void {
       if (state.size === 0) return statusOf.idle(t('twin-state.status.waiting'));
       const fidelity = state.fidelity();
       const signals = t('twin-state.status.signals', { count: fidelity.signals });
-      if (fidelity.stale > 0) return statusOf.degraded(`${signals}, ${t('twin-state.status.stale', { count: fidelity.stale })}`);
+      const problems = [
+        ...(fidelity.stale > 0 ? [t('twin-state.status.stale', { count: fidelity.stale })] : []),
+        ...(notSaved ? [notSaved] : []),
+      ];
+      if (problems.length > 0) return statusOf.degraded([signals, ...problems].join(', '));
       return statusOf.working(signals);
     }
     const status = new LiveStatus(node, currentStatus);
@@ -187,6 +222,7 @@ export = function registerTwinState(RED: NodeAPI): void {
       deregisterTwin();
       clearInterval(periodic);
       if (freshnessTimer) clearTimeout(freshnessTimer);
+      if (fileCheck) clearTimeout(fileCheck);
       status.dispose();
       // After the messages Node-RED already dispatched to this node (delivered on setImmediate): the
       // broker acknowledged them, so they belong in the saved state.
