@@ -47,6 +47,40 @@ describe('twin-source over MQTT with TLS (a private Mosquitto requiring client c
     await plant.endAsync();
   });
 
+  it('connects with an encrypted client key and its passphrase (both credentials)', async function () {
+    const { flow: nodes, credentials } = flow(broker.url, { tlsCa: certificates.ca, tlsCert: certificates.clientCert }, { tlsKey: certificates.encryptedClientKey, tlsPassphrase: certificates.keyPassphrase });
+    assert.match(certificates.encryptedClientKey, /ENCRYPTED PRIVATE KEY/);
+    await load(nodes, credentials);
+    const out = collect('out');
+    await waitFor(() => helper.getNode('source').mqtt.state.state.name === 'connected', 'a TLS connection');
+    const plant = await mqtt.connectAsync(broker.url, { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey });
+    await plant.publishAsync('tls/press1/temperature', '22.5', { qos: 1 });
+    await waitFor(() => out.length === 1, 'a sample over TLS');
+    assert.equal(out[0].payload.value, 22.5);
+    await plant.endAsync();
+  });
+
+  for (const [what, key, passphrase, reason] of [
+    ['an encrypted key without its passphrase', 'encrypted', '', 'key passphrase missing'],
+    ['an encrypted key with a wrong passphrase', 'encrypted', 'not-the-passphrase', 'wrong key passphrase'],
+    ['a key that is not PEM at all', 'garbage', '', 'bad client key'],
+  ]) {
+    it(`${what}: red "${reason}" at deploy, no connection attempt, the passphrase in no message`, async function () {
+      const keyText = key === 'encrypted' ? certificates.encryptedClientKey : '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n';
+      const { flow: nodes, credentials } = flow(broker.url, { tlsCa: certificates.ca, tlsCert: certificates.clientCert }, { tlsKey: keyText, tlsPassphrase: passphrase });
+      await load(nodes, credentials);
+      const seen = statuses('ingest');
+      const source = helper.getNode('source');
+      await waitFor(() => seen.some((s) => s.fill === 'red' && s.text.includes(reason)), `red "${reason}", saw ${JSON.stringify(seen)}`);
+      assert.equal(source.mqtt, undefined, 'no MQTT connection is made');
+      assert.equal(source.configError.shortReason, reason);
+      for (const text of [source.configError.message, ...seen.map((s) => s.text)]) {
+        if (passphrase) assert.ok(!text.includes(passphrase), text);
+        assert.ok(!text.includes('BEGIN'), text);
+      }
+    });
+  }
+
   it('refuses a server whose certificate is not signed by the configured CA, with a red status', async function () {
     const { flow: nodes, credentials } = flow(broker.url, { tlsCa: certificates.otherCa, tlsCert: certificates.clientCert }, { tlsKey: certificates.clientKey });
     await load(nodes, credentials);

@@ -4,7 +4,7 @@
  * adminAuth on and a credentialSecret:
  *
  * Credentials: three twin-sources hold secrets as Node-RED credentials:
- *   - MQTT over TLS with a client key (tlsKey) and a user name and WRONG password (a private Mosquitto
+ *   - MQTT over TLS with an encrypted client key and its passphrase (tlsKey, tlsPassphrase) and a user name and WRONG password (a private Mosquitto
  *     that wants both a client certificate and a password refuses it);
  *   - OPC UA with the right user name and password (it connects: browse works);
  *   - OPC UA with a WRONG password (the server refuses the session).
@@ -118,7 +118,7 @@ describe('security: credentials and admin authentication in a real Node-RED', fu
     {
       id: 'src.mqtt', type: 'twin-source', name: 'plc mqtt', protocol: 'mqtt', broker: `mqtts://127.0.0.1:${MQTT_PORT}`, persistentSession: false,
       useTls: true, verifyServer: true, tlsCa: certificates.ca, tlsCert: certificates.clientCert,
-      credentials: { username: MQTT_USER, password: MQTT_WRONG_PASSWORD, tlsKey: certificates.clientKey },
+      credentials: { username: MQTT_USER, password: MQTT_WRONG_PASSWORD, tlsKey: certificates.encryptedClientKey, tlsPassphrase: certificates.keyPassphrase },
     },
     {
       id: 'src.opc', type: 'twin-source', name: 'press opc', protocol: 'opcua', endpoint: opcua.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', trustOnFirstUse: true,
@@ -148,10 +148,11 @@ describe('security: credentials and admin authentication in a real Node-RED', fu
       securityModes: ['SignAndEncrypt'], securityPolicies: ['Basic256Sha256'],
     });
     // the private key's body lines are secret too (the PEM header is not)
-    const keyLines = certificates.clientKey.split('\n').filter((l) => l.length > 40 && !l.startsWith('-----'));
+    const keyLines = certificates.encryptedClientKey.split('\n').filter((l) => l.length > 40 && !l.startsWith('-----'));
     secrets = [
       ['the MQTT user name', MQTT_USER], ['the wrong MQTT password', MQTT_WRONG_PASSWORD], ['the OPC UA user name', OPC_USER],
       ['the OPC UA password', OPC_PASSWORD], ['the wrong OPC UA password', OPC_WRONG_PASSWORD], ['the TLS client key', keyLines[0]], ['the TLS client key (end)', keyLines[keyLines.length - 1]],
+      ['the TLS key passphrase', certificates.keyPassphrase],
       ['the credentialSecret', CREDENTIAL_SECRET],
     ];
 
@@ -214,7 +215,7 @@ describe('security: credentials and admin authentication in a real Node-RED', fu
       assert.equal(leaks(credText, 'flows_cred.json'), '', 'encrypted');
       assert.deepEqual(Object.keys(JSON.parse(credText)), ['$']);
       const decrypted = decryptCredentials(credText, CREDENTIAL_SECRET);
-      assert.deepEqual(decrypted['src.mqtt'], { username: MQTT_USER, password: MQTT_WRONG_PASSWORD, tlsKey: certificates.clientKey });
+      assert.deepEqual(decrypted['src.mqtt'], { username: MQTT_USER, password: MQTT_WRONG_PASSWORD, tlsKey: certificates.encryptedClientKey, tlsPassphrase: certificates.keyPassphrase });
       assert.deepEqual(decrypted['src.opc'], { username: OPC_USER, password: OPC_PASSWORD });
       assert.throws(() => decryptCredentials(credText, 'another secret'), 'another secret does not open it');
       // no other file in the user directory (context, PKI, journals) holds a secret
@@ -242,6 +243,7 @@ describe('security: credentials and admin authentication in a real Node-RED', fu
         assert.equal(body.has_password, true, JSON.stringify(body));
         assert.equal(body.password, undefined);
         assert.equal(body.tlsKey, undefined);
+        assert.equal(body.tlsPassphrase, undefined);
         const text = JSON.stringify(body);
         assert.equal(leaks(text, `GET /credentials/twin-source/${id}`, secret), '');
       }

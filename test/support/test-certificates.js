@@ -33,6 +33,8 @@ function makeSigned(dir, ca, name, extensions) {
   openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
 }
 
+const KEY_PASSPHRASE = 'tl-key-passphrase-5c1e';
+
 /** Creates (once per directory) and returns the file paths and PEM texts. */
 function testCertificates(dir) {
   fs.mkdirSync(dir, { recursive: true });
@@ -42,6 +44,9 @@ function testCertificates(dir) {
     makeSigned(dir, 'ca', 'server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
     makeSigned(dir, 'ca', 'client', 'extendedKeyUsage=clientAuth\n');
   }
+  if (!fs.existsSync(path.join(dir, 'client-encrypted.key'))) {
+    openssl(dir, ['pkey', '-in', 'client.key', '-aes256', '-passout', `pass:${KEY_PASSPHRASE}`, '-out', 'client-encrypted.key']);
+  }
   const file = (name) => path.join(dir, name);
   const read = (name) => fs.readFileSync(file(name), 'utf8');
   return {
@@ -50,6 +55,8 @@ function testCertificates(dir) {
     otherCa: read('other-ca.pem'),
     clientCert: read('client.pem'),
     clientKey: read('client.key'),
+    encryptedClientKey: read('client-encrypted.key'),
+    keyPassphrase: KEY_PASSPHRASE,
   };
 }
 

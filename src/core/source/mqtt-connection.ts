@@ -13,7 +13,7 @@ export interface MqttSourceOptions {
   protocolVersion: 4 | 5;
   username?: string;
   password?: string;
-  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  tls?: { ca?: string; cert?: string; key?: string; passphrase?: string; rejectUnauthorized: boolean };
   keepaliveS: number;
   persistentSession: boolean;
   sessionExpiryS?: number;
@@ -251,7 +251,7 @@ export class MqttConnection {
         if (!this.closing) acknowledge(0);
       },
       will: o.will ? { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: o.will.retain } : undefined,
-      ...o.tls, // ca, cert, key (PEM) and rejectUnauthorized; only used by mqtts:// and wss://
+      ...o.tls, // ca, cert, key (PEM), passphrase and rejectUnauthorized; only used by mqtts:// and wss://
     };
   }
 

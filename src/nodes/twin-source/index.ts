@@ -87,7 +87,7 @@ export = function registerTwinSource(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('twin-source', TwinSource as unknown as (this: Node, def: TwinSourceDef) => void, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' }, tlsKey: { type: 'password' } },
+    credentials: { username: { type: 'text' }, password: { type: 'password' }, tlsKey: { type: 'password' }, tlsPassphrase: { type: 'password' } },
   });
   registerBrowseEndpoint(RED);
 };

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import * as path from 'node:path';
 import { ConfigError } from '../../core/errors';
 import type { MqttSourceOptions } from '../../core/source/mqtt-connection';
@@ -31,6 +32,8 @@ export interface TwinSourceCredentials {
   username?: string;
   password?: string;
   tlsKey?: string;
+  /** For an encrypted client key (PEM with ENCRYPTED). */
+  tlsPassphrase?: string;
 }
 
 export const currentConfigVersion = 1;
@@ -66,11 +69,29 @@ export function mqttOptions(def: TwinSourceDef, credentials: TwinSourceCredentia
     username: credentials.username || undefined,
     password: credentials.password || undefined,
     tls: def.useTls
-      ? { ca: def.tlsCa || undefined, cert: def.tlsCert || undefined, key: credentials.tlsKey || undefined, rejectUnauthorized: def.verifyServer !== false }
+      ? {
+        ca: def.tlsCa || undefined, cert: def.tlsCert || undefined, rejectUnauthorized: def.verifyServer !== false,
+        ...clientKey(credentials.tlsKey, credentials.tlsPassphrase),
+      }
       : undefined,
     keepaliveS: positiveNumber(def.keepalive, 60, 'keepalive'),
     persistentSession,
   };
+}
+
+/** The client key, checked at deploy so a wrong passphrase is a red status, not a failing handshake. */
+function clientKey(key: string | undefined, passphrase: string | undefined): { key?: string; passphrase?: string } {
+  if (!key) return {};
+  try {
+    createPrivateKey({ key, format: 'pem', passphrase: passphrase || undefined });
+  } catch (err) {
+    // OpenSSL's message names the failure, never the key or the passphrase.
+    const encrypted = /ENCRYPTED/.test(key);
+    if (encrypted && !passphrase) throw new ConfigError('key passphrase missing', 'The client key is encrypted: enter its passphrase');
+    if (encrypted) throw new ConfigError('wrong key passphrase', 'The client key could not be decrypted with the passphrase given');
+    throw new ConfigError('bad client key', `The client key is not a PEM private key (${(err as { code?: string }).code ?? 'unreadable'})`);
+  }
+  return { key, passphrase: passphrase || undefined };
 }
 
 const securityModes: OpcuaSecurityMode[] = ['None', 'Sign', 'SignAndEncrypt'];
