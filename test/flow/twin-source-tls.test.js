@@ -35,29 +35,26 @@ describe('twin-source over MQTT with TLS (a private Mosquitto requiring client c
     await helper.stopServer();
   });
 
-  it('connects with the CA, a client certificate and its key (kept as a credential), and ingests', async function () {
-    const { flow: nodes, credentials } = flow(broker.url, { tlsCa: certificates.ca, tlsCert: certificates.clientCert }, { tlsKey: certificates.clientKey });
+  /** Deploys a source with these key credentials, waits for the TLS connection, and checks a sample arrives. */
+  async function ingestsOverTls(keyCredentials, value) {
+    const { flow: nodes, credentials } = flow(broker.url, { tlsCa: certificates.ca, tlsCert: certificates.clientCert }, keyCredentials);
     await load(nodes, credentials);
     const out = collect('out');
     await waitFor(() => helper.getNode('source').mqtt.state.state.name === 'connected', 'a TLS connection');
     const plant = await mqtt.connectAsync(broker.url, { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey });
-    await plant.publishAsync('tls/press1/temperature', '21.5', { qos: 1 });
+    await plant.publishAsync('tls/press1/temperature', String(value), { qos: 1 });
     await waitFor(() => out.length === 1, 'a sample over TLS');
-    assert.equal(out[0].payload.value, 21.5);
+    assert.equal(out[0].payload.value, value);
     await plant.endAsync();
+  }
+
+  it('connects with the CA, a client certificate and its key (kept as a credential), and ingests', async function () {
+    await ingestsOverTls({ tlsKey: certificates.clientKey }, 21.5);
   });
 
   it('connects with an encrypted client key and its passphrase (both credentials)', async function () {
-    const { flow: nodes, credentials } = flow(broker.url, { tlsCa: certificates.ca, tlsCert: certificates.clientCert }, { tlsKey: certificates.encryptedClientKey, tlsPassphrase: certificates.keyPassphrase });
     assert.match(certificates.encryptedClientKey, /ENCRYPTED PRIVATE KEY/);
-    await load(nodes, credentials);
-    const out = collect('out');
-    await waitFor(() => helper.getNode('source').mqtt.state.state.name === 'connected', 'a TLS connection');
-    const plant = await mqtt.connectAsync(broker.url, { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey });
-    await plant.publishAsync('tls/press1/temperature', '22.5', { qos: 1 });
-    await waitFor(() => out.length === 1, 'a sample over TLS');
-    assert.equal(out[0].payload.value, 22.5);
-    await plant.endAsync();
+    await ingestsOverTls({ tlsKey: certificates.encryptedClientKey, tlsPassphrase: certificates.keyPassphrase }, 22.5);
   });
 
   for (const [what, key, passphrase, reason] of [
