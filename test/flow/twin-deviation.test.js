@@ -112,6 +112,20 @@ describe('twin-deviation', function () {
     assert.deepEqual(parameters[0].because, ['l1/oven1/temperature']);
   });
 
+  it('passes over an asset restored after a cluster takeover (no new observation), without an error', async function () {
+    await load(deviationFlow());
+    const scores = collect('scores');
+    const caught = collect('caught');
+    const node = helper.getNode('deviation');
+    const now = Date.now();
+    const restored = ['temperature', 'pressure'].map((signal) => ({ asset: 'l1/m7', signal, value: 5, unit: null, quality: 'good', sourceTime: now - 60000, receivedTime: now, latencyMs: 60000 }));
+    node.receive({ topic: 'l1/m7', payload: restored, restored: true });
+    node.receive({ topic: 'l1/m7/temperature', payload: 50 });
+    await waitFor(() => scores.length === 1, 'the live sample scored');
+    assert.equal(scores[0].topic, 'l1/m7/temperature', 'only the live sample');
+    assert.equal(caught.length, 0);
+  });
+
   it('refuses text, NaN and time going backwards with a catchable error and keeps scoring', async function () {
     await load(deviationFlow());
     const scores = collect('scores');

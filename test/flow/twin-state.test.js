@@ -105,6 +105,28 @@ describe('twin-state', function () {
     assert.equal(({}).polluted, undefined);
   });
 
+  it('takes an asset restored after a cluster takeover as one message (a sample per signal), keeps the good samples of a bad batch, passes none on', async function () {
+    await load(stateFlow());
+    const passed = collect('samples');
+    const answers = collect('answers');
+    const caught = collect('caught');
+    const state = helper.getNode('state');
+    const restored = ['temperature', 'pressure', 'speed'].map((signal, i) => sample('line1/m7', signal, 10 + i).payload);
+    state.receive({ topic: 'line1/m7', payload: restored, restored: true });
+    state.receive({ topic: 'line1/m8', payload: [sample('line1/m8', 'temperature', 20).payload, { ...sample('line1/m8', 'pressure', 0).payload, value: { nested: 1 } }, null], restored: true });
+    await waitFor(() => caught.length === 1, 'the bad samples of the batch refused at the catch node, in one error');
+    state.receive({ topic: 'get', payload: '**' });
+    await waitFor(() => answers.length === 1, 'an answer');
+    assert.deepEqual(answers[0].payload.map((s) => [s.key, s.value]).sort(), [
+      ['line1/m7/pressure', 11], ['line1/m7/speed', 12], ['line1/m7/temperature', 10], ['line1/m8/temperature', 20],
+    ]);
+    assert.match(caught[0].error.message, /2 of 3 restored samples refused, the first: .*line1\/m8\/pressure: value must be/);
+    assert.equal(passed.length, 0, 'restored state is no new observation: nothing passed on');
+    // An array without the restored mark is no sample.
+    state.receive({ topic: 'line1/m9', payload: restored });
+    await waitFor(() => caught.length === 2, 'an unmarked array refused');
+  });
+
   it('keeps desired beside reported values and flags a mismatch', async function () {
     await load(stateFlow());
     const answers = collect('answers');

@@ -59,12 +59,14 @@ const good = fc.oneof(
   { weight: 1, arbitrary: fc.record({ topic: fc.constant('fidelity'), payload: fc.constantFrom('', 'line1', 'line1/press1', 'nope') }) },
   { weight: 2, arbitrary: fc.record({ topic: fc.constant('desired'), payload: fc.record({ key: fc.constantFrom(...KEYS), value: fc.double({ noNaN: true, min: -100, max: 100 }), tolerance: fc.double({ min: 0, max: 5, noNaN: true }), writtenAt: fc.integer({ min: now - 10000, max: now }) }, { requiredKeys: ['key', 'value'] }) }) },
   { weight: 1, arbitrary: fc.record({ topic: fc.constant('learn'), payload: fc.oneof(fc.double({ min: 0.01, max: 2, noNaN: true }), fc.constantFrom('1', '0.5')) }) },
+  // An asset restored after a cluster takeover: one message, a sample per signal.
+  { weight: 1, arbitrary: fc.record({ topic: fc.constantFrom(...ASSETS), payload: fc.array(sample.map((m) => m.payload), { maxLength: 8 }), restored: fc.constant(true) }) },
 );
 
 const arbitrary = messageArb({
   topics: ['get', 'snapshot', 'fidelity', 'desired', 'learn', ...KEYS.slice(0, 6)],
   keys: KEYS,
-  fields: ['pattern', 'history'],
+  fields: ['pattern', 'history', 'restored'],
   good,
   payloads: [specialNumber],
 });

@@ -54,7 +54,9 @@ function flows(instance) {
     {
       id: 'record', type: 'function', z: 'tab', name: 'record',
       func: `const fs = global.get('fs');
-fs.appendFileSync(global.get('processedFile'), JSON.stringify({ i: ${JSON.stringify(instance)}, a: msg.payload.asset, v: msg.payload.value, r: msg.restored === true, t: Date.now() }) + '\\n');
+// A restored asset comes as one message, a sample per signal.
+const samples = msg.restored === true ? msg.payload : [msg.payload];
+for (const sample of samples) fs.appendFileSync(global.get('processedFile'), JSON.stringify({ i: ${JSON.stringify(instance)}, a: sample.asset, v: sample.value, r: msg.restored === true, t: Date.now() }) + '\\n');
 return null;`,
       outputs: 1, x: 420, y: 60, wires: [[]],
     },

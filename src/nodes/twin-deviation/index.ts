@@ -62,6 +62,8 @@ export = function registerTwinDeviation(RED: NodeAPI): void {
     const eventMessage = (event: DeviationEvent): NodeMessage => ({ topic: event.type, payload: event });
 
     node.on('input', (msg, send, done) => {
+      // An asset's state restored after a cluster takeover (twin-ingest): no new observation to score.
+      if ((msg as { restored?: unknown }).restored === true) return done();
       try {
         const input = readInput(msg, Date.now());
         if (input.kind === 'control' && input.command === 'compare') {

@@ -201,6 +201,10 @@ export = function registerTwinState(RED: NodeAPI): void {
           if (command === 'desired') unsaved = true;
           return done();
         }
+        if ((msg as { restored?: unknown }).restored === true && Array.isArray(msg.payload)) {
+          restore(msg, msg.payload, send, done);
+          return;
+        }
         const { events } = state.update(msg.payload);
         sendProposal(learning.observe(msg.payload as { asset: string; signal: string; unit: string | null; value: unknown }));
         unsaved = true;
@@ -214,6 +218,32 @@ export = function registerTwinState(RED: NodeAPI): void {
         status.markDirty();
       }
     });
+
+    /**
+     * An asset's state restored by a clustered twin-ingest after a takeover: every good sample is taken
+     * (the bad ones are refused in one error, the others kept); not passed on, as they are no new observations.
+     */
+    function restore(msg: NodeMessage, samples: unknown[], send: (msgs: NodeMessage[]) => void, done: (err?: Error) => void): void {
+      const events: TwinEvent[] = [];
+      const refused: Error[] = [];
+      for (const sample of samples) {
+        try {
+          events.push(...state.update(sample).events);
+        } catch (err) {
+          refused.push(err as Error);
+        }
+      }
+      unsaved = true;
+      scheduleFreshness();
+      if (events.length) send([null, eventMessages(events), null] as unknown as NodeMessage[]);
+      status.markDirty();
+      if (refused.length === 0) return done();
+      // One refusal per message, however long the array.
+      const first = refused[0];
+      if (!(first instanceof InputError)) return void reportError(node, first, msg, done);
+      const summary = new InputError(first.shortReason, `${refused.length} of ${samples.length} restored samples refused, the first: ${first.message}`);
+      rejections.report(node, [summary], msg, done);
+    }
 
     // Twin sidebar (src/plugins/twin-sidebar.ts): this node's live summary, until it closes.
     const deregisterTwin = registerTwinNode('state', node, () => stateSummary(state, { id: def.model || null, name: modelNode?.name, model }));
