@@ -177,7 +177,10 @@ describe('MqttConnection', function () {
     const unsubscribe = await subscribeReady(first, `twinloop/${run}/inflight/+`, `twinloop/${run}/inflight/probe`, 1, (_t, payload) => seen.add(Number(payload)));
     const publisher = await connected({ protocolVersion: 4 });
     const total = 3000;
-    const published = Promise.all(Array.from({ length: total }, (_, i) => publisher.publish(topic, String(i), { qos: 1 })));
+    // One after the other, so the close surely falls in the middle of the stream.
+    const published = (async () => {
+      for (let i = 0; i < total; i++) await publisher.publish(topic, String(i), { qos: 1 });
+    })();
     await waitFor(() => seen.size >= 300, 'the first messages');
     // As Node-RED stops a flow: the user node closes, then its config node, in one go.
     unsubscribe();
@@ -189,6 +192,39 @@ describe('MqttConnection', function () {
     second.subscribe(`twinloop/${run}/inflight/+`, 1, (_t, payload) => seen.add(Number(payload)));
     await waitFor(() => seen.size === total, `all ${total} messages (${seen.size} so far)`, 15000);
     assert.ok(seenByFirst < total, 'the close happened while messages were flowing');
+  });
+
+  it('a drained subscriber also gets what the broker had queued beyond its in-flight window (sent after the UNSUBACK), until it ends the drain', async function () {
+    this.timeout(30000);
+    const topic = `twinloop/${run}/late/count`;
+    const conn = await connected({ clientId: `tl_${run}_late` });
+    const seen = [];
+    let unsubacked = false;
+    let afterUnsuback = 0;
+    const unsubscribe = await subscribeReady(conn, `twinloop/${run}/late/+`, `twinloop/${run}/late/probe`, 1, (_t, payload) => {
+      seen.push(Number(payload));
+      if (unsubacked) afterUnsuback++;
+    });
+    // Another process publishes 300 QoS 1 messages while this one is busy: the broker sends 20 (its
+    // in-flight window) and queues the rest for us.
+    const script = `const mqtt = require('mqtt'); (async () => { const p = await mqtt.connectAsync(${JSON.stringify(broker.url)}); console.log('ready'); process.stdin.once('data', async () => { for (let i = 0; i < 300; i++) await p.publishAsync(${JSON.stringify(topic)}, String(i), { qos: 1 }); await p.endAsync(); process.exit(0); }); })();`;
+    const child = require('node:child_process').spawn(process.execPath, ['-e', script], { cwd: require('node:path').join(__dirname, '..', '..'), stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdin.write('go\n');
+    const busyUntil = Date.now() + 1500;
+    while (Date.now() < busyUntil) { /* a member lagging behind */ }
+    await unsubscribe(true);
+    unsubacked = true;
+    await exited;
+    await waitFor(() => seen.length === 300, `all 300 (${seen.length} so far)`);
+    assert.deepEqual(seen, Array.from({ length: 300 }, (_, i) => i), 'all of them, in order');
+    assert.ok(afterUnsuback > 0, 'some arrived after the UNSUBACK (the case this is about)');
+    unsubscribe(); // ends the drain
+    const publisher = await connected({ protocolVersion: 4 });
+    await publisher.publish(topic, '999', { qos: 1 });
+    await sleep(300);
+    assert.equal(seen.length, 300, 'nothing after the drain ended');
   });
 
   it('a subscriber leaving an open connection is unsubscribed at the broker: nothing more is queued for the session', async () => {

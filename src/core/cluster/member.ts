@@ -7,8 +7,9 @@
  *
  * Handover of asset A from old owner O to new owner N (a join, a graceful leave):
  *   1. N subscribes A (its samples are buffered, not processed), then publishes `ready` with its view.
- *   2. O, on `ready` from N with the same view, unsubscribes A and waits for the UNSUBACK: every
- *      sample the broker gave O before that has arrived. O publishes A's final state (retained) and
+ *   2. O, on `ready` from N with the same view, unsubscribes A and waits for the UNSUBACK, then for a
+ *      fence message it sends itself: Mosquitto still sends what it had queued for O after the
+ *      UNSUBACK, and the fence comes after all of it. O publishes A's final state (retained) and
  *      `released` {assets, states, forwarded}; `forwarded` carries the samples O received but could
  *      not process any more (O is leaving: its flow is already stopped).
  *   3. N restores A's state, processes the forwarded samples, then its buffer, then goes live.
@@ -118,6 +119,8 @@ export class ClusterMember {
   private lastReadyKey = '';
   private readonly releases = new Set<Promise<void>>();
   private flushing: Promise<void> | undefined;
+  private readonly fenceWaiters = new Map<string, () => void>();
+  private fences = 0;
 
   constructor(private readonly transport: ClusterTransport, private readonly options: ClusterOptions, private readonly events: ClusterEvents) {
     this.topics = clusterTopics(options.prefix, options.group);
@@ -159,6 +162,7 @@ export class ClusterMember {
       this.transport.subscribe(this.topics.members, 1, (topic, payload) => this.onMemberRecord(topic, payload)),
       this.transport.subscribe(this.topics.ready, 1, (_topic, payload) => this.onReady(payload)),
       this.transport.subscribe(this.topics.released, 1, (_topic, payload) => this.onReleased(payload)),
+      this.transport.subscribe(this.topics.fence(o.memberId), 1, (_topic, payload) => this.onFence(payload)),
       // QoS 0: a flood of state messages must not fill the broker's QoS 1 queue for this client and
       // push out the member records and handover messages (Mosquitto drops beyond max_queued_messages).
       this.transport.subscribe(`${o.prefix}/${'+/'.repeat(o.assetLevels)}state`, 0, (topic, payload) => this.onState(topic, payload)),
@@ -438,8 +442,11 @@ export class ClusterMember {
 
   private async release(list: Holding[], to: string | null): Promise<void> {
     for (const h of list) h.mode = 'released';
-    // After the UNSUBACK the broker sends us nothing more of these assets.
     await withTimeout(Promise.all(list.map((h) => Promise.resolve(h.unsubscribe(true)))), this.options.handoverTimeoutMs);
+    // After the UNSUBACK Mosquitto still sends what it had queued for us beyond its in-flight window
+    // (a member lagging behind): a message we send ourselves comes after all of it. Until then those
+    // samples go on arriving (released: into h.forward) and travel with the release.
+    await withTimeout(this.fence(), this.options.handoverTimeoutMs);
     const now = this.now();
     const states: Record<string, unknown> = {};
     const forwarded: Array<[string, string, string]> = [];
@@ -460,11 +467,29 @@ export class ClusterMember {
     try {
       await withTimeout(Promise.all(publishes), this.options.handoverTimeoutMs);
     } finally {
-      for (const h of list) if (this.holdings.get(h.asset) === h) this.holdings.delete(h.asset);
+      for (const h of list) {
+        h.unsubscribe(); // ends the drain
+        if (this.holdings.get(h.asset) === h) this.holdings.delete(h.asset);
+      }
       this.events.onChange?.();
       // Ownership may have changed back while we were releasing.
       if (this.phase === 'active') this.recompute();
     }
+  }
+
+  /** Resolves when a message this member sends itself has come back (see release()). */
+  private fence(): Promise<void> {
+    const token = `${this.options.memberId}:${++this.fences}`;
+    const back = new Promise<void>((resolve) => this.fenceWaiters.set(token, resolve));
+    this.transport.publish(this.topics.fence(this.options.memberId), token, { qos: 1 }).catch((err: Error) => {
+      this.fenceWaiters.get(token)?.();
+      this.events.onProblem?.(err);
+    });
+    return back.finally(() => this.fenceWaiters.delete(token));
+  }
+
+  private onFence(payload: Buffer): void {
+    this.fenceWaiters.get(payload.toString())?.();
   }
 
   private flushStates(): void {

@@ -8,8 +8,9 @@
  *   released       {"from","to","assets":[...],"states":{asset: compact state},"forwarded":[...]}:
  *                  "I no longer receive these assets' samples (UNSUBACK seen); here is their state
  *                  and the samples I received but did not process"
- *   fence/<id>     an empty QoS 1 message a member sends itself: its PUBACK means every retained
- *                  message of the subscriptions sent before it has arrived
+ *   fence/<id>     a QoS 1 message a member sends itself: its PUBACK means every retained message of
+ *                  the subscriptions sent before it has arrived; its arrival (the member subscribes
+ *                  it) means everything the broker had queued for the member before has arrived
  */
 import { InputError } from '../errors';
 

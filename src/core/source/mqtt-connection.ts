@@ -37,6 +37,8 @@ interface Subscriber {
   active: boolean;
   /** Non-null while held messages are being handed over; live messages queue behind them. */
   backlog: ReceivedMessage[] | null;
+  /** While a drained subscription still takes late messages: ends it. */
+  endDrain?: () => void;
 }
 
 /** One subscription at the broker, shared by every subscriber of the same filter. */
@@ -53,6 +55,8 @@ interface BrokerSubscription {
 
 export const HOLD_LIMIT = 10_000;
 export const HOLD_WINDOW_MS = 10_000;
+/** How long a drained subscription takes late messages when nobody ends it. */
+export const DRAIN_LINGER_MS = 30_000;
 const CLOSE_TIMEOUT_MS = 4_000;
 const STABLE_CONNECTION_MS = 10_000;
 const SCHEMES = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
@@ -95,7 +99,7 @@ export class MqttConnection {
   private readonly incomingStore = new Store();
   private readonly outgoingStore = new Store();
   private readonly subscriptions = new Map<string, BrokerSubscription>();
-  /** Unsubscribed, waiting for the UNSUBACK: still routed, so nothing the broker sent before is lost. */
+  /** Unsubscribed with drain: still routed until ended, so nothing the broker sent us is lost. */
   private readonly draining = new Map<BrokerSubscription, () => void>();
   /** MQTT 5 routing: subscription identifier → subscriptions (thousands of filters stay fast). */
   private readonly byId = new Map<number, Set<BrokerSubscription>>();
@@ -148,7 +152,9 @@ export class MqttConnection {
 
   /**
    * Returns the unsubscribe function. `unsubscribe(true)` (drain) keeps delivering what the broker
-   * sent before it took the UNSUBSCRIBE and resolves at the UNSUBACK (at once when offline).
+   * sent before it took the UNSUBSCRIBE and resolves at the UNSUBACK (at once when offline). Mosquitto
+   * still sends, after the UNSUBACK, what it had queued for this client beyond its in-flight window:
+   * those go on reaching the subscriber until the function is called once more (or DRAIN_LINGER_MS).
    */
   subscribe(filter: string, qos: Qos, onMessage: MqttMessageHandler): (drain?: boolean) => Promise<void> {
     const problem = topicFilterProblem(filter);
@@ -358,21 +364,35 @@ export class MqttConnection {
   }
 
   private unsubscribe(subscription: BrokerSubscription, subscriber: Subscriber, drain: boolean): Promise<void> {
+    if (subscriber.endDrain) {
+      subscriber.endDrain();
+      return Promise.resolve();
+    }
     if (!subscriber.active) return Promise.resolve();
     const last = subscription.subscribers.size === 1 && this.subscriptions.get(subscription.filter) === subscription;
     const client = this.client;
     if (drain && last && this.brokerReady && client) {
       this.subscriptions.delete(subscription.filter);
       return new Promise<void>((resolve) => {
+        let linger: NodeJS.Timeout | undefined;
+        // Ends the drain for good: no more late messages for this subscriber.
         const settle = (): void => {
+          clearTimeout(linger);
+          subscriber.endDrain = undefined;
+          resolve();
           if (!this.draining.delete(subscription)) return;
           subscriber.active = false;
           subscription.subscribers.delete(subscriber);
           this.unindexSubscription(subscription);
-          resolve();
         };
         this.draining.set(subscription, settle);
-        client.unsubscribe(subscription.filter, () => settle());
+        subscriber.endDrain = settle;
+        client.unsubscribe(subscription.filter, () => {
+          resolve();
+          if (!this.draining.has(subscription)) return;
+          linger = setTimeout(settle, DRAIN_LINGER_MS);
+          linger.unref();
+        });
       });
     }
     subscriber.active = false;
