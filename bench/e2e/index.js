@@ -33,8 +33,8 @@
  *               early, as failed, rather than let a backlog grow on a shared machine
  * The soak's RSS rule: the first 20 % of the soak (--ci: 50 %) is warm-up and not judged; with a window of
  * min(60 s, 20 % of the soak), growth = median RSS of the last window / median RSS of the first
- * window after the warm-up - 1; target <= 10 % (soaks under 10 minutes, such as --ci: <= 50 %, a guard
- * against a gross leak only, as the GC alone swings RSS by a third within 2 minutes). Lost messages (published, never counted at the end of
+ * window after the warm-up - 1; target <= 10 % (soaks under 10 minutes, such as --ci: <= 100 %, a guard
+ * against a gross leak only: see rssLimitOf). Lost messages (published, never counted at the end of
  * the chain) fail the run in every phase, and so do errors caught from any twin node, and measured
  * samples whose detector was still learning or whose machine had no model yet.
  *
@@ -509,9 +509,7 @@ function verdict(result) {
       display: throughput.rounds.map((r) => `flow ${r.flow.lost}, bare ${r.bare.lost}`).join('; '),
     });
   }
-  // The leak test is the 30-minute soak (<= 10 %). Within 2 minutes the GC swings RSS by about a third
-  // (5 s readings of the 30-minute soak: 300 to 460 MiB), so the short soak only guards against a gross leak.
-  const rssLimit = soak && soak.minutes < 10 ? 50 : 10;
+  const rssLimit = soak ? rssLimitOf(soak) : 10;
   if (soak) {
     result.targets.push({
       name: `soak ${soak.minutes} min at ${soak.rate} msg/s: Node-RED RSS growth after warm-up${rssLimit > 10 ? ' (short soak: gross-leak guard)' : ''}`,
@@ -528,6 +526,15 @@ function verdict(result) {
       pass: soak.flow.lost === 0 && soak.flow.keptUp && !soak.publisherTimedOut && !soak.stoppedEarly,
     });
   }
+}
+
+/**
+ * The leak test is the 30-minute soak (<= 10 %). In its first minutes the heap is still growing to its
+ * working size and the GC swings RSS by a third (two CI runs of the same code: -1.8 % and +44.7 %), so a
+ * soak under 10 minutes only guards against a gross leak (about 1.5 KB per sample or more).
+ */
+function rssLimitOf(soak) {
+  return soak.minutes < 10 ? 100 : 10;
 }
 
 function tableRows(result) {
@@ -553,7 +560,7 @@ function tableRows(result) {
       `${round(throughput.ratio * 100, 1)} %; rounds ${throughput.rounds.map((r) => `${r.flow.msgPerS}/${r.bare.msgPerS}`).join(', ')}`]);
   }
   if (soak) {
-    rows.push([`soak ${soak.minutes} min at ${soak.rate} msg/s: RSS growth`, `${soak.rss.growthPercent} %`, `<= ${rssLimit} %`,
+    rows.push([`soak ${soak.minutes} min at ${soak.rate} msg/s: RSS growth`, `${soak.rss.growthPercent} %`, `<= ${rssLimitOf(soak)} %`,
       `${soak.rss.firstWindow.medianMiB} -> ${soak.rss.lastWindow.medianMiB} MiB (warm-up ${soak.rss.warmupEndS} s excluded), max ${soak.rss.maxMiB} MiB`]);
     rows.push(['   soak latency flow / bare', `p50 ${soak.flow.latencyMs.p50} / p99 ${soak.flow.latencyMs.p99} ms`, 'info',
       `bare p50 ${soak.bare.latencyMs.p50} / p99 ${soak.bare.latencyMs.p99} ms; lost flow ${soak.flow.lost}, bare ${soak.bare.lost}; ${soak.flow.keptUp ? 'kept up' : 'did NOT keep up'}; Node-RED CPU ${soak.cpuPercentOfOneCore.nodeRed} % = ${soak.flow.cpuUsPerMsg} us/msg`]);
