@@ -58,13 +58,13 @@ function flows(runId, instance) {
       id: 'count', type: 'function', z: 'tab', name: 'count', outputs: 1, x: 400, y: 60, wires: [[]],
       func: `const c = global.get('c');
 const now = Date.now();
-if (msg.restored) { c.restored += Array.isArray(msg.payload) ? msg.payload.length : 1; c.restoredMessages = (c.restoredMessages || 0) + 1; c.lastRestoredAt = now; return null; }
+if (msg.restored) { c.restored += msg.payload.length; c.restoredMessages++; c.lastRestoredAt = now; return null; }
 if (c.n === 0) c.firstAt = now;
 c.lastAt = now;
 c.n++;
 if (!c.seen.has(msg.payload.asset)) c.seen.set(msg.payload.asset, now);
 return null;`,
-      initialize: `global.set('c', { n: 0, firstAt: 0, lastAt: 0, seen: new Map(), restored: 0, lastRestoredAt: 0 });`,
+      initialize: `global.set('c', { n: 0, firstAt: 0, lastAt: 0, seen: new Map(), restored: 0, restoredMessages: 0, lastRestoredAt: 0 });`,
     },
     { id: 'http', type: 'http in', z: 'tab', url: '/count', method: 'get', x: 200, y: 160, wires: [['answer']] },
     {
@@ -73,8 +73,8 @@ return null;`,
 const since = Number(msg.req.query.since || 0);
 const seenAfter = [];
 for (const [asset, at] of c.seen) if (at >= since) seenAfter.push(at);
-msg.payload = { n: c.n, firstAt: c.firstAt, lastAt: c.lastAt, assets: c.seen.size, seenAfter, restored: c.restored, restoredMessages: c.restoredMessages || 0, lastRestoredAt: c.lastRestoredAt };
-if (msg.req.query.reset) global.set('c', { n: 0, firstAt: 0, lastAt: 0, seen: new Map(), restored: 0, lastRestoredAt: 0 });
+msg.payload = { n: c.n, firstAt: c.firstAt, lastAt: c.lastAt, assets: c.seen.size, seenAfter, restored: c.restored, restoredMessages: c.restoredMessages, lastRestoredAt: c.lastRestoredAt };
+if (msg.req.query.reset) global.set('c', { n: 0, firstAt: 0, lastAt: 0, seen: new Map(), restored: 0, restoredMessages: 0, lastRestoredAt: 0 });
 return msg;`,
     },
     { id: 'reply', type: 'http response', z: 'tab', x: 600, y: 160, wires: [] },

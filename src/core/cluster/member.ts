@@ -446,7 +446,7 @@ export class ClusterMember {
     // After the UNSUBACK Mosquitto still sends what it had queued for us beyond its in-flight window
     // (a member lagging behind): a message we send ourselves comes after all of it. Until then those
     // samples go on arriving (released: into h.forward) and travel with the release.
-    await withTimeout(this.fence(), this.options.handoverTimeoutMs);
+    await this.fence(this.options.handoverTimeoutMs);
     const now = this.now();
     const states: Record<string, unknown> = {};
     const forwarded: Array<[string, string, string]> = [];
@@ -477,15 +477,21 @@ export class ClusterMember {
     }
   }
 
-  /** Resolves when a message this member sends itself has come back (see release()). */
-  private fence(): Promise<void> {
+  /** Resolves when a message this member sends itself has come back (see release()), or after `timeoutMs`. */
+  private fence(timeoutMs: number): Promise<void> {
     const token = `${this.options.memberId}:${++this.fences}`;
-    const back = new Promise<void>((resolve) => this.fenceWaiters.set(token, resolve));
-    this.transport.publish(this.topics.fence(this.options.memberId), token, { qos: 1 }).catch((err: Error) => {
-      this.fenceWaiters.get(token)?.();
-      this.events.onProblem?.(err);
-    });
-    return back.finally(() => this.fenceWaiters.delete(token));
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.fenceWaiters.set(token, done);
+      this.transport.publish(this.topics.fence(this.options.memberId), token, { qos: 1 }).catch((err: Error) => {
+        done();
+        this.events.onProblem?.(err);
+      });
+    }).finally(() => this.fenceWaiters.delete(token));
   }
 
   private onFence(payload: Buffer): void {

@@ -37,8 +37,6 @@ interface Subscriber {
   active: boolean;
   /** Non-null while held messages are being handed over; live messages queue behind them. */
   backlog: ReceivedMessage[] | null;
-  /** While a drained subscription still takes late messages: ends it. */
-  endDrain?: () => void;
 }
 
 /** One subscription at the broker, shared by every subscriber of the same filter. */
@@ -364,8 +362,10 @@ export class MqttConnection {
   }
 
   private unsubscribe(subscription: BrokerSubscription, subscriber: Subscriber, drain: boolean): Promise<void> {
-    if (subscriber.endDrain) {
-      subscriber.endDrain();
+    // Called again while draining (a drain has one subscriber): no more late messages.
+    const endDrain = this.draining.get(subscription);
+    if (endDrain) {
+      endDrain();
       return Promise.resolve();
     }
     if (!subscriber.active) return Promise.resolve();
@@ -378,7 +378,6 @@ export class MqttConnection {
         // Ends the drain for good: no more late messages for this subscriber.
         const settle = (): void => {
           clearTimeout(linger);
-          subscriber.endDrain = undefined;
           resolve();
           if (!this.draining.delete(subscription)) return;
           subscriber.active = false;
@@ -386,7 +385,6 @@ export class MqttConnection {
           this.unindexSubscription(subscription);
         };
         this.draining.set(subscription, settle);
-        subscriber.endDrain = settle;
         client.unsubscribe(subscription.filter, () => {
           resolve();
           if (!this.draining.has(subscription)) return;
